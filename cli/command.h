@@ -1,0 +1,82 @@
+// The `gridrl` command-line tool: one binary, many subcommands. Each subcommand lives in its own
+// file under cli/ and registers itself with GRIDRL_COMMAND; main.cc dispatches on the first word.
+#pragma once
+
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+
+namespace gridrl::cli {
+
+// Parsed "--key value" / "--key=value" / "--flag" arguments plus positionals. Every option a
+// command reads is marked as used; `CheckAllUsed` turns a misspelt option into a clear error.
+class Args {
+ public:
+  static absl::StatusOr<Args> Parse(const std::vector<std::string>& argv);
+
+  bool Has(std::string_view key) const;
+  std::optional<std::string> Get(std::string_view key) const;
+  std::string GetOr(std::string_view key, std::string_view fallback) const;
+  absl::StatusOr<long long> GetInt(std::string_view key, long long fallback) const;
+  absl::StatusOr<double> GetDouble(std::string_view key, double fallback) const;
+  bool Flag(std::string_view key) const;  // present without a value, or =true/1/yes
+  // All values of a repeatable option, in order (e.g. --close 54-94 --close 151-300).
+  std::vector<std::string> GetAll(std::string_view key) const;
+  const std::vector<std::string>& positionals() const { return positionals_; }
+  absl::Status CheckAllUsed() const;
+
+ private:
+  std::vector<std::pair<std::string, std::string>> options_;
+  std::vector<std::string> positionals_;
+  mutable std::map<std::string, bool, std::less<>> used_;
+};
+
+struct Command {
+  std::string name;
+  std::string summary;  // one line, shown by `gridrl help`
+  std::string usage;    // full help, shown by `gridrl help NAME` and `gridrl NAME --help`
+  std::function<absl::Status(const Args&)> run;
+};
+
+std::map<std::string, Command>& CommandTable();
+
+struct CommandRegistrar {
+  explicit CommandRegistrar(Command command);
+};
+
+}  // namespace gridrl::cli
+
+#define GRIDRL_CONCAT_INNER(a, b) a##b
+#define GRIDRL_CONCAT(a, b) GRIDRL_CONCAT_INNER(a, b)
+// GRIDRL_COMMAND({.name = "pf", .summary = ..., .usage = ..., .run = RunPf});
+#define GRIDRL_COMMAND(...)                                                        \
+  static ::gridrl::cli::CommandRegistrar GRIDRL_CONCAT(gridrl_command_, __LINE__)( \
+      ::gridrl::cli::Command __VA_ARGS__)
+
+namespace gridrl::cli {
+
+// `gridrl pf` and `gridrl n1` serve several case formats (MATPOWER-derived transmission and
+// distribution cases, OpenDSS feeders). Each solver registers a backend that claims the
+// `--case` values it understands (a built-in name or a path); the first claimant runs.
+struct CaseBackend {
+  std::string name;  // e.g. "matpower", "opendss"
+  std::function<bool(std::string_view case_arg)> claims;
+  std::function<absl::Status(const Args&)> run_pf;
+  std::function<absl::Status(const Args&)> run_n1;  // may be empty: N-1 not supported
+};
+std::vector<CaseBackend>& CaseBackends();
+struct CaseBackendRegistrar {
+  explicit CaseBackendRegistrar(CaseBackend backend);
+};
+
+}  // namespace gridrl::cli
+
+#define GRIDRL_CASE_BACKEND(...)                                                           \
+  static ::gridrl::cli::CaseBackendRegistrar GRIDRL_CONCAT(gridrl_case_backend_, __LINE__)( \
+      ::gridrl::cli::CaseBackend __VA_ARGS__)
