@@ -1,0 +1,163 @@
+#include "powerflow/grid.h"
+
+#include <algorithm>
+#include <cmath>
+#include <numbers>
+
+namespace gridrl::powerflow {
+
+absl::StatusOr<std::shared_ptr<const Grid>> Grid::Create(Network network) {
+  if (auto s = network.Validate(); !s.ok()) return s;
+  auto grid = std::shared_ptr<Grid>(new Grid());
+  Grid& g = *grid;
+  g.network_ = std::move(network);
+  const Network& net = g.network_;
+  g.nb_ = static_cast<int>(net.buses.size());
+  g.nl_ = static_cast<int>(net.branches.size());
+  g.ng_ = static_cast<int>(net.gens.size());
+  g.bus_index_ = net.BusIndex();
+
+  const int nb = g.nb_;
+  g.from_.resize(g.nl_);
+  g.to_.resize(g.nl_);
+  g.yff_.resize(g.nl_);
+  g.yft_.resize(g.nl_);
+  g.ytf_.resize(g.nl_);
+  g.ytt_.resize(g.nl_);
+  std::vector<std::vector<int>> adj(nb);
+  for (int l = 0; l < g.nl_; ++l) {
+    const Branch& br = net.branches[l];
+    const int f = g.bus_index_.at(br.from_id), t = g.bus_index_.at(br.to_id);
+    g.from_[l] = f;
+    g.to_[l] = t;
+    const Complex ys = 1.0 / Complex(br.r_pu, br.x_pu);
+    const Complex bc(0, br.b_pu / 2);
+    const double tap = br.tap == 0 ? 1.0 : br.tap;
+    const Complex t_cplx = std::polar(tap, br.shift_deg * std::numbers::pi / 180.0);
+    g.ytt_[l] = ys + bc;
+    g.yff_[l] = (ys + bc) / (tap * tap);
+    g.yft_[l] = -ys / std::conj(t_cplx);
+    g.ytf_[l] = -ys / t_cplx;
+    adj[f].push_back(t);
+    adj[t].push_back(f);
+  }
+  g.ybus_row_ptr_.assign(nb + 1, 0);
+  g.ybus_diag_.resize(nb);
+  for (int i = 0; i < nb; ++i) {
+    adj[i].push_back(i);
+    std::sort(adj[i].begin(), adj[i].end());
+    adj[i].erase(std::unique(adj[i].begin(), adj[i].end()), adj[i].end());
+    for (int j : adj[i]) {
+      if (j == i) g.ybus_diag_[i] = static_cast<int>(g.ybus_col_.size());
+      g.ybus_col_.push_back(j);
+    }
+    g.ybus_row_ptr_[i + 1] = static_cast<int>(g.ybus_col_.size());
+  }
+  auto pos = [&](int i, int j) {
+    auto b = g.ybus_col_.begin() + g.ybus_row_ptr_[i], e = g.ybus_col_.begin() + g.ybus_row_ptr_[i + 1];
+    return static_cast<int>(std::lower_bound(b, e, j) - g.ybus_col_.begin());
+  };
+  g.branch_pos_.resize(4 * g.nl_);
+  for (int l = 0; l < g.nl_; ++l) {
+    const int f = g.from_[l], t = g.to_[l];
+    g.branch_pos_[4 * l + 0] = pos(f, f);
+    g.branch_pos_[4 * l + 1] = pos(f, t);
+    g.branch_pos_[4 * l + 2] = pos(t, f);
+    g.branch_pos_[4 * l + 3] = pos(t, t);
+  }
+  g.shunt_.resize(nb);
+  g.base_type_.resize(nb);
+  for (int i = 0; i < nb; ++i) {
+    const Bus& b = net.buses[i];
+    g.shunt_[i] = Complex(b.gs_mw, b.bs_mvar) / net.base_mva;
+    g.base_type_[i] = b.type;
+  }
+  g.gen_bus_.resize(g.ng_);
+  std::vector<char> has_gen(nb, 0);
+  for (int k = 0; k < g.ng_; ++k) {
+    g.gen_bus_[k] = g.bus_index_.at(net.gens[k].bus_id);
+    if (net.gens[k].in_service) has_gen[g.gen_bus_[k]] = 1;
+  }
+  for (int i = 0; i < nb; ++i) {
+    if (g.base_type_[i] == BusType::kPV && !has_gen[i]) g.base_type_[i] = BusType::kPQ;
+  }
+  std::vector<char> theta(nb, 0), vm_base(nb, 0), vm_full(nb, 0);
+  for (int i = 0; i < nb; ++i) {
+    const BusType t = g.base_type_[i];
+    if (t == BusType::kRef || t == BusType::kIsolated) continue;
+    theta[i] = 1;
+    vm_full[i] = 1;
+    if (t == BusType::kPQ) vm_base[i] = 1;
+  }
+  g.base_pattern_ = JacobianPattern::Build(g, theta, vm_base);
+  g.full_pattern_ = JacobianPattern::Build(g, theta, vm_full);
+  return std::shared_ptr<const Grid>(std::move(grid));
+}
+
+int Grid::FindBusIndex(int bus_id) const {
+  auto it = bus_index_.find(bus_id);
+  return it == bus_index_.end() ? -1 : it->second;
+}
+
+std::shared_ptr<const JacobianPattern> JacobianPattern::Build(const Grid& grid,
+                                                              const std::vector<char>& need_theta,
+                                                              const std::vector<char>& need_vm) {
+  auto jp = std::make_shared<JacobianPattern>();
+  const int nb = grid.num_buses();
+  jp->theta_var.assign(nb, -1);
+  jp->vm_var.assign(nb, -1);
+  int n = 0;
+  // Interleave a bus's Va and Vm so related unknowns sit together before ordering.
+  for (int i = 0; i < nb; ++i) {
+    if (need_theta[i]) jp->theta_var[i] = n++;
+    if (need_vm[i]) jp->vm_var[i] = n++;
+  }
+  jp->nvar = n;
+  std::vector<std::vector<int>> rows(n);
+  const auto& rp = grid.ybus_row_ptr();
+  const auto& col = grid.ybus_col();
+  for (int i = 0; i < nb; ++i) {
+    const int ri[2] = {jp->theta_var[i], jp->vm_var[i]};
+    for (int p = rp[i]; p < rp[i + 1]; ++p) {
+      const int j = col[p];
+      const int cj[2] = {jp->theta_var[j], jp->vm_var[j]};
+      for (int r : ri) {
+        if (r < 0) continue;
+        for (int c : cj) {
+          if (c >= 0) rows[r].push_back(c);
+        }
+      }
+    }
+  }
+  jp->lu = SparseLuPattern::Analyze(n, rows);
+  const int nnz = grid.ybus_nnz();
+  jp->pos_pt.assign(nnz, -1);
+  jp->pos_pv.assign(nnz, -1);
+  jp->pos_qt.assign(nnz, -1);
+  jp->pos_qv.assign(nnz, -1);
+  for (int i = 0; i < nb; ++i) {
+    const int pr = jp->theta_var[i], qr = jp->vm_var[i];
+    for (int p = rp[i]; p < rp[i + 1]; ++p) {
+      const int j = col[p];
+      const int tc = jp->theta_var[j], vc = jp->vm_var[j];
+      if (pr >= 0 && tc >= 0) jp->pos_pt[p] = jp->lu.Position(pr, tc);
+      if (pr >= 0 && vc >= 0) jp->pos_pv[p] = jp->lu.Position(pr, vc);
+      if (qr >= 0 && tc >= 0) jp->pos_qt[p] = jp->lu.Position(qr, tc);
+      if (qr >= 0 && vc >= 0) jp->pos_qv[p] = jp->lu.Position(qr, vc);
+    }
+  }
+  jp->diag_pos.resize(n);
+  for (int k = 0; k < n; ++k) jp->diag_pos[k] = jp->lu.Position(k, k);
+  return jp;
+}
+
+bool JacobianPattern::Covers(const std::vector<char>& need_theta,
+                             const std::vector<char>& need_vm) const {
+  for (size_t i = 0; i < need_theta.size(); ++i) {
+    if (need_theta[i] && theta_var[i] < 0) return false;
+    if (need_vm[i] && vm_var[i] < 0) return false;
+  }
+  return true;
+}
+
+}  // namespace gridrl::powerflow
