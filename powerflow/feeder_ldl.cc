@@ -1,0 +1,141 @@
+#include "powerflow/feeder_ldl.h"
+
+#include <algorithm>
+
+#include "Eigen/OrderingMethods"
+#include "Eigen/SparseCore"
+#include "absl/strings/str_cat.h"
+
+namespace gridrl::powerflow {
+
+void FeederLdl::Analyze(int n, const std::vector<std::pair<int, int>>& entries) {
+  n_ = n;
+  // Fill-reducing ordering on the symmetric pattern.
+  {
+    Eigen::SparseMatrix<double, Eigen::ColMajor, int> pat(n, n);
+    std::vector<Eigen::Triplet<double, int>> t;
+    t.reserve(entries.size() * 2 + n);
+    for (auto [i, j] : entries) {
+      t.emplace_back(i, j, 1.0);
+      t.emplace_back(j, i, 1.0);
+    }
+    for (int i = 0; i < n; ++i) t.emplace_back(i, i, 1.0);
+    pat.setFromTriplets(t.begin(), t.end());
+    Eigen::AMDOrdering<int> amd;
+    Eigen::PermutationMatrix<Eigen::Dynamic, Eigen::Dynamic, int> p;
+    amd(pat, p);
+    // Eigen's orderings return P^-1: indices()[new] = old.
+    perm_.assign(p.indices().data(), p.indices().data() + n);
+  }
+  inv_perm_.assign(n, 0);
+  for (int k = 0; k < n; ++k) inv_perm_[perm_[k]] = k;
+  // Upper-triangular CSC of the permuted pattern.
+  std::vector<std::vector<int>> cols(n);
+  for (int k = 0; k < n; ++k) cols[k].push_back(k);
+  for (auto [i, j] : entries) {
+    int a = inv_perm_[i], b = inv_perm_[j];
+    if (a > b) std::swap(a, b);
+    cols[b].push_back(a);
+  }
+  ap_.assign(n + 1, 0);
+  ai_.clear();
+  for (int k = 0; k < n; ++k) {
+    auto& c = cols[k];
+    std::sort(c.begin(), c.end());
+    c.erase(std::unique(c.begin(), c.end()), c.end());
+    ai_.insert(ai_.end(), c.begin(), c.end());
+    ap_[k + 1] = static_cast<int>(ai_.size());
+  }
+  ax_.assign(ai_.size(), Complex(0, 0));
+  // Elimination tree and column counts of L.
+  parent_.assign(n, -1);
+  lnz_.assign(n, 0);
+  flag_.assign(n, 0);
+  for (int k = 0; k < n; ++k) {
+    parent_[k] = -1;
+    flag_[k] = k;
+    for (int p = ap_[k]; p < ap_[k + 1]; ++p) {
+      int i = ai_[p];
+      if (i >= k) continue;
+      for (; flag_[i] != k; i = parent_[i]) {
+        if (parent_[i] == -1) parent_[i] = k;
+        ++lnz_[i];
+        flag_[i] = k;
+      }
+    }
+  }
+  lp_.assign(n + 1, 0);
+  for (int k = 0; k < n; ++k) lp_[k + 1] = lp_[k] + lnz_[k];
+  li_.assign(lp_[n], 0);
+  lx_.assign(lp_[n], Complex(0, 0));
+  d_.assign(n, Complex(0, 0));
+  y_.assign(n, Complex(0, 0));
+  work_.assign(n, Complex(0, 0));
+  pattern_.assign(n, 0);
+}
+
+int FeederLdl::Position(int row, int col) const {
+  int a = inv_perm_[row], b = inv_perm_[col];
+  if (a > b) std::swap(a, b);
+  auto begin = ai_.begin() + ap_[b], end = ai_.begin() + ap_[b + 1];
+  auto it = std::lower_bound(begin, end, a);
+  if (it == end || *it != a) return -1;
+  return static_cast<int>(it - ai_.begin());
+}
+
+absl::Status FeederLdl::Factorize() {
+  // Up-looking LDL^T, one row of L at a time (no conjugation: A is complex symmetric).
+  for (int k = 0; k < n_; ++k) {
+    y_[k] = 0;
+    int top = n_;
+    flag_[k] = k;
+    lnz_[k] = 0;
+    for (int p = ap_[k]; p < ap_[k + 1]; ++p) {
+      int i = ai_[p];
+      y_[i] += ax_[p];
+      int len = 0;
+      for (; flag_[i] != k; i = parent_[i]) {
+        pattern_[len++] = i;
+        flag_[i] = k;
+      }
+      while (len > 0) pattern_[--top] = pattern_[--len];
+    }
+    Complex dk = y_[k];
+    y_[k] = 0;
+    for (; top < n_; ++top) {
+      int i = pattern_[top];
+      Complex yi = y_[i];
+      y_[i] = 0;
+      int p2 = lp_[i] + lnz_[i];
+      for (int p = lp_[i]; p < p2; ++p) y_[li_[p]] -= lx_[p] * yi;
+      Complex l_ki = yi / d_[i];
+      dk -= l_ki * yi;
+      li_[p2] = k;
+      lx_[p2] = l_ki;
+      ++lnz_[i];
+    }
+    if (std::abs(dk) == 0 || !std::isfinite(dk.real()) || !std::isfinite(dk.imag()))
+      return absl::FailedPreconditionError(
+          absl::StrCat("zero pivot at node ", perm_[k], ": a node with no path to a source"));
+    d_[k] = dk;
+  }
+  return absl::OkStatus();
+}
+
+void FeederLdl::Solve(Complex* b) const {
+  Complex* x = work_.data();
+  for (int k = 0; k < n_; ++k) x[k] = b[perm_[k]];
+  for (int j = 0; j < n_; ++j) {
+    Complex xj = x[j];
+    for (int p = lp_[j]; p < lp_[j + 1]; ++p) x[li_[p]] -= lx_[p] * xj;
+  }
+  for (int j = 0; j < n_; ++j) x[j] /= d_[j];
+  for (int j = n_ - 1; j >= 0; --j) {
+    Complex s = x[j];
+    for (int p = lp_[j]; p < lp_[j + 1]; ++p) s -= lx_[p] * x[li_[p]];
+    x[j] = s;
+  }
+  for (int k = 0; k < n_; ++k) b[perm_[k]] = x[k];
+}
+
+}  // namespace gridrl::powerflow
