@@ -74,7 +74,7 @@ absl::StatusOr<long long> Args::GetInt(std::string_view key, long long fallback)
   if (!v) return fallback;
   long long out;
   if (!absl::SimpleAtoi(*v, &out)) {
-    return absl::InvalidArgumentError(absl::StrCat("--", key, " expects an integer, got '", *v, "'"));
+    return absl::InvalidArgumentError(absl::StrCat("--", std::string(key), " expects an integer, got '", *v, "'"));
   }
   return out;
 }
@@ -84,7 +84,7 @@ absl::StatusOr<double> Args::GetDouble(std::string_view key, double fallback) co
   if (!v) return fallback;
   double out;
   if (!absl::SimpleAtod(*v, &out)) {
-    return absl::InvalidArgumentError(absl::StrCat("--", key, " expects a number, got '", *v, "'"));
+    return absl::InvalidArgumentError(absl::StrCat("--", std::string(key), " expects a number, got '", *v, "'"));
   }
   return out;
 }

@@ -24,10 +24,10 @@ std::string DataDir() {
 }
 
 absl::StatusOr<std::string> DataFile(std::string_view relative_path) {
-  std::string path = absl::StrCat(DataDir(), "/", relative_path);
+  std::string path = absl::StrCat(DataDir(), "/", std::string(relative_path));
   std::error_code ec;
   if (std::filesystem::is_regular_file(path, ec)) return path;
-  return absl::NotFoundError(absl::StrCat("data file '", relative_path, "' not found at ", path,
+  return absl::NotFoundError(absl::StrCat("data file '", std::string(relative_path), "' not found at ", path,
                                           " (set GRIDRL_DATA_DIR to the project's data/ folder)"));
 }
 

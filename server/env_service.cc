@@ -1,0 +1,269 @@
+#include "server/env_service.h"
+
+#include "absl/strings/str_cat.h"
+#include "env/registry.h"
+#include "proto/codec.h"
+
+namespace gridrl::server {
+
+grpc::Status ToGrpcStatus(const absl::Status& status) {
+  if (status.ok()) return grpc::Status::OK;
+  // absl::StatusCode and grpc::StatusCode share the google.rpc.Code numbering.
+  return grpc::Status(static_cast<grpc::StatusCode>(status.code()), std::string(status.message()));
+}
+
+namespace {
+
+absl::Status RequireSessionId(const std::string& id) {
+  if (id.empty()) return absl::InvalidArgumentError("session_id is empty");
+  return absl::OkStatus();
+}
+
+std::vector<int32_t> Ids(const google::protobuf::RepeatedField<int32_t>& ids) {
+  return {ids.begin(), ids.end()};
+}
+
+}  // namespace
+
+grpc::Status EnvServiceImpl::ListEnvs(grpc::ServerContext*, const v1::ListEnvsRequest*,
+                                      v1::ListEnvsResponse* response) {
+  std::lock_guard lock(spec_cache_mu_);
+  if (!list_cache_) {
+    auto list = std::make_unique<v1::ListEnvsResponse>();
+    auto& registry = env::Registry::Global();
+    for (const auto& id : registry.Ids()) {
+      auto factory = registry.Find(id);
+      auto spec = registry.Spec(id, {});
+      if (!spec.ok()) return ToGrpcStatus(spec.status());
+      auto* e = list->add_envs();
+      e->set_env_id(id);
+      e->set_summary((*factory)->summary);
+      codec::ToProto(*spec, e->mutable_default_spec());
+    }
+    list_cache_ = std::move(list);
+  }
+  *response = *list_cache_;
+  return grpc::Status::OK;
+}
+
+grpc::Status EnvServiceImpl::GetSpec(grpc::ServerContext*, const v1::GetSpecRequest* request,
+                                     v1::GetSpecResponse* response) {
+  auto config = codec::FromProto(request->config());
+  if (!config.ok()) return ToGrpcStatus(config.status());
+  auto spec = env::Registry::Global().Spec(request->env_id(), *config);
+  if (!spec.ok()) return ToGrpcStatus(spec.status());
+  codec::ToProto(*spec, response->mutable_spec());
+  return grpc::Status::OK;
+}
+
+grpc::Status EnvServiceImpl::CreateSession(grpc::ServerContext*,
+                                           const v1::CreateSessionRequest* request,
+                                           v1::CreateSessionResponse* response) {
+  auto status = [&]() -> absl::Status {
+    if (request->env_id().empty()) return absl::InvalidArgumentError("env_id is empty");
+    auto shared = codec::FromProto(request->config());
+    if (!shared.ok()) return shared.status();
+    env::PoolOptions options;
+    options.num_envs = request->num_envs() == 0 ? 1 : request->num_envs();
+    options.batch_size = request->batch_size();
+    options.num_threads = request->num_threads();
+    options.seed = request->seed();
+    auto mode = codec::FromProto(request->autoreset_mode());
+    if (!mode.ok()) return mode.status();
+    options.autoreset = *mode;
+    if (request->batch_size() < 0 || request->batch_size() > options.num_envs) {
+      return absl::InvalidArgumentError(absl::StrCat("batch_size must be in 0..num_envs (",
+                                                     options.num_envs, "), got ",
+                                                     request->batch_size()));
+    }
+    std::vector<env::ConfigOverrides> configs;
+    if (request->env_configs_size() == 0) {
+      configs.push_back(*shared);
+    } else {
+      if (request->env_configs_size() != options.num_envs) {
+        return absl::InvalidArgumentError(absl::StrCat("env_configs has ",
+                                                       request->env_configs_size(),
+                                                       " entries, expected num_envs = ",
+                                                       options.num_envs, " (or none)"));
+      }
+      for (int i = 0; i < request->env_configs_size(); ++i) {
+        auto own = codec::FromProto(request->env_configs(i));
+        if (!own.ok()) {
+          return absl::Status(own.status().code(),
+                              absl::StrCat("env_configs[", i, "]: ", own.status().message()));
+        }
+        env::ConfigOverrides merged = *shared;
+        for (auto& [k, v] : *own) merged[k] = v;
+        configs.push_back(std::move(merged));
+      }
+    }
+    auto session = sessions_->Create(request->env_id(), configs, options);
+    if (!session.ok()) return session.status();
+    const env::VecEnv& pool = *(*session)->pool;
+    response->set_session_id((*session)->id);
+    codec::ToProto(pool.spec(), response->mutable_spec());
+    response->set_num_envs(pool.options().num_envs);
+    response->set_batch_size(pool.options().batch_size);
+    response->set_autoreset_mode(codec::ToProto(pool.options().autoreset));
+    response->set_num_threads(pool.options().num_threads);
+    return absl::OkStatus();
+  }();
+  return ToGrpcStatus(status);
+}
+
+absl::Status EnvServiceImpl::DoReset(const v1::ResetRequest& request, v1::StepResponse* response) {
+  if (auto s = RequireSessionId(request.session_id()); !s.ok()) return s;
+  auto session = sessions_->Get(request.session_id());
+  if (!session.ok()) return session.status();
+  Session& s = **session;
+  std::lock_guard lock(s.mu);
+  s.Touch();
+  std::vector<int32_t> ids = Ids(request.env_ids());
+  std::optional<uint64_t> seed;
+  if (request.has_seed()) seed = request.seed();
+  if (auto st = s.pool->SendReset(ids, seed); !st.ok()) return st;
+  if (request.no_wait()) return absl::OkStatus();
+  auto batch = s.pool->Recv();
+  if (!batch.ok()) return batch.status();
+  codec::ToProto(**batch, response);
+  return absl::OkStatus();
+}
+
+absl::Status EnvServiceImpl::DoStep(const v1::StepRequest& request, v1::StepResponse* response) {
+  if (auto s = RequireSessionId(request.session_id()); !s.ok()) return s;
+  auto session = sessions_->Get(request.session_id());
+  if (!session.ok()) return session.status();
+  Session& s = **session;
+  std::lock_guard lock(s.mu);
+  s.Touch();
+  if (auto st = codec::FromProto(request.action(), s.pool->spec(), &s.actions); !st.ok()) return st;
+  std::vector<int32_t> ids = Ids(request.env_ids());
+  if (auto st = s.pool->Send(s.actions, ids); !st.ok()) return st;
+  if (request.no_wait()) return absl::OkStatus();
+  auto batch = s.pool->Recv();
+  if (!batch.ok()) return batch.status();
+  codec::ToProto(**batch, response);
+  return absl::OkStatus();
+}
+
+absl::Status EnvServiceImpl::DoRecv(const v1::RecvRequest& request, v1::StepResponse* response) {
+  if (auto s = RequireSessionId(request.session_id()); !s.ok()) return s;
+  auto session = sessions_->Get(request.session_id());
+  if (!session.ok()) return session.status();
+  Session& s = **session;
+  std::lock_guard lock(s.mu);
+  s.Touch();
+  auto batch = s.pool->Recv();
+  if (!batch.ok()) return batch.status();
+  codec::ToProto(**batch, response);
+  return absl::OkStatus();
+}
+
+grpc::Status EnvServiceImpl::Reset(grpc::ServerContext*, const v1::ResetRequest* request,
+                                   v1::StepResponse* response) {
+  return ToGrpcStatus(DoReset(*request, response));
+}
+
+grpc::Status EnvServiceImpl::Step(grpc::ServerContext*, const v1::StepRequest* request,
+                                  v1::StepResponse* response) {
+  return ToGrpcStatus(DoStep(*request, response));
+}
+
+grpc::Status EnvServiceImpl::Recv(grpc::ServerContext*, const v1::RecvRequest* request,
+                                  v1::StepResponse* response) {
+  return ToGrpcStatus(DoRecv(*request, response));
+}
+
+grpc::Status EnvServiceImpl::StepStream(
+    grpc::ServerContext* context,
+    grpc::ServerReaderWriter<v1::StreamResponse, v1::StreamRequest>* stream) {
+  v1::StreamRequest request;
+  v1::StreamResponse response;
+  // Requests are served in order; a client may write several before reading. When the client
+  // goes away, Read fails and the handler ends; its sessions stay until closed or idle.
+  while (stream->Read(&request)) {
+    response.Clear();
+    response.set_request_id(request.request_id());
+    absl::Status status;
+    switch (request.kind_case()) {
+      case v1::StreamRequest::kReset:
+        status = DoReset(request.reset(), response.mutable_result());
+        break;
+      case v1::StreamRequest::kStep:
+        status = DoStep(request.step(), response.mutable_result());
+        break;
+      case v1::StreamRequest::kRecv:
+        status = DoRecv(request.recv(), response.mutable_result());
+        break;
+      default:
+        status = absl::InvalidArgumentError("stream request has neither reset, step nor recv");
+    }
+    if (!status.ok()) {
+      response.clear_result();
+      response.mutable_error()->set_code(static_cast<int>(status.code()));
+      response.mutable_error()->set_message(std::string(status.message()));
+    }
+    if (!stream->Write(response)) break;
+    if (context->IsCancelled()) break;
+  }
+  return grpc::Status::OK;
+}
+
+grpc::Status EnvServiceImpl::SaveState(grpc::ServerContext*, const v1::SaveStateRequest* request,
+                                       v1::SaveStateResponse* response) {
+  auto status = [&]() -> absl::Status {
+    if (auto s = RequireSessionId(request->session_id()); !s.ok()) return s;
+    auto session = sessions_->Get(request->session_id());
+    if (!session.ok()) return session.status();
+    Session& s = **session;
+    std::lock_guard lock(s.mu);
+    s.Touch();
+    auto id = s.pool->SaveState(Ids(request->env_ids()));
+    if (!id.ok()) return id.status();
+    response->set_snapshot_id(*id);
+    return absl::OkStatus();
+  }();
+  return ToGrpcStatus(status);
+}
+
+grpc::Status EnvServiceImpl::RestoreState(grpc::ServerContext*,
+                                          const v1::RestoreStateRequest* request,
+                                          v1::StepResponse* response) {
+  auto status = [&]() -> absl::Status {
+    if (auto s = RequireSessionId(request->session_id()); !s.ok()) return s;
+    auto session = sessions_->Get(request->session_id());
+    if (!session.ok()) return session.status();
+    Session& s = **session;
+    std::lock_guard lock(s.mu);
+    s.Touch();
+    auto batch = s.pool->RestoreState(request->snapshot_id());
+    if (!batch.ok()) return batch.status();
+    codec::ToProto(**batch, response);
+    return absl::OkStatus();
+  }();
+  return ToGrpcStatus(status);
+}
+
+grpc::Status EnvServiceImpl::ReleaseState(grpc::ServerContext*,
+                                          const v1::ReleaseStateRequest* request,
+                                          v1::ReleaseStateResponse*) {
+  auto status = [&]() -> absl::Status {
+    if (auto s = RequireSessionId(request->session_id()); !s.ok()) return s;
+    auto session = sessions_->Get(request->session_id());
+    if (!session.ok()) return session.status();
+    Session& s = **session;
+    std::lock_guard lock(s.mu);
+    s.Touch();
+    return s.pool->ReleaseState(request->snapshot_id());
+  }();
+  return ToGrpcStatus(status);
+}
+
+grpc::Status EnvServiceImpl::CloseSession(grpc::ServerContext*,
+                                          const v1::CloseSessionRequest* request,
+                                          v1::CloseSessionResponse*) {
+  if (auto s = RequireSessionId(request->session_id()); !s.ok()) return ToGrpcStatus(s);
+  return ToGrpcStatus(sessions_->Close(request->session_id()));
+}
+
+}  // namespace gridrl::server
