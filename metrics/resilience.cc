@@ -402,21 +402,69 @@ absl::StatusOr<PercolationCurve> Percolation(const Graph& graph,
 
 namespace {
 
-// E over the fixed node set with node `removed` isolated (-1: none).
-double EfficiencyWithout(const Adjacency& adj, int removed, std::vector<int>& dist,
-                         std::vector<int>& queue) {
-  const int n = adj.num_nodes();
-  if (n < 2) return 0.0;
-  double sum = 0.0;
-  for (int s = 0; s < n; ++s) {
-    if (s == removed) continue;
-    BfsHops(adj, s, removed, dist, queue);
-    for (int t = 0; t < n; ++t) {
-      if (t != s && dist[t] > 0) sum += 1.0 / dist[t];
-    }
+// Sum over ordered pairs (s, t), s != t, of 1 / d(s, t) with node `removed` (-1: none) taken out,
+// and per-source row sums. All sources are searched at once, bit-parallel: after level d,
+// reached[v] holds the set of sources within d hops of v, and the sources first reached at level
+// d are counted with weight 1/d. A level costs O((N + 2E) * N/64) word operations, so the whole
+// sweep is several times cheaper than N separate breadth-first searches on feeder-sized graphs.
+class InverseHopSum {
+ public:
+  explicit InverseHopSum(const Adjacency& adj)
+      : adj_(adj), n_(adj.num_nodes()), words_((n_ + 63) / 64) {
+    reached_.resize(static_cast<size_t>(n_) * words_);
+    frontier_.resize(reached_.size());
+    next_.resize(reached_.size());
   }
-  return sum / (static_cast<double>(n) * (n - 1));
-}
+
+  // Total over ordered pairs; if row_sums is not null it receives sum_t 1/d(v, t) per node v.
+  double Sum(int removed, std::vector<double>* row_sums) {
+    std::fill(reached_.begin(), reached_.end(), 0);
+    std::fill(frontier_.begin(), frontier_.end(), 0);
+    for (int v = 0; v < n_; ++v) {
+      if (v == removed) continue;
+      reached_[Word(v, v / 64)] = frontier_[Word(v, v / 64)] = uint64_t{1} << (v % 64);
+    }
+    if (row_sums != nullptr) row_sums->assign(n_, 0.0);
+    double total = 0.0;
+    for (int d = 1; d < n_; ++d) {
+      bool grew = false;
+      const double inv_d = 1.0 / d;
+      for (int v = 0; v < n_; ++v) {
+        uint64_t* next = &next_[Word(v, 0)];
+        std::fill(next, next + words_, 0);
+        if (v == removed) continue;
+        for (int k = adj_.offsets[v]; k < adj_.offsets[v + 1]; ++k) {
+          const int u = adj_.neighbors[k];
+          if (u == removed) continue;
+          const uint64_t* f = &frontier_[Word(u, 0)];
+          for (int w = 0; w < words_; ++w) next[w] |= f[w];
+        }
+        int count = 0;
+        const uint64_t* seen = &reached_[Word(v, 0)];
+        for (int w = 0; w < words_; ++w) {
+          next[w] &= ~seen[w];
+          count += std::popcount(next[w]);
+        }
+        if (count > 0) {
+          grew = true;
+          total += count * inv_d;
+          if (row_sums != nullptr) (*row_sums)[v] += count * inv_d;
+        }
+      }
+      if (!grew) break;
+      for (size_t i = 0; i < reached_.size(); ++i) reached_[i] |= next_[i];
+      frontier_.swap(next_);
+    }
+    return total;
+  }
+
+ private:
+  size_t Word(int v, int w) const { return static_cast<size_t>(v) * words_ + w; }
+  const Adjacency& adj_;
+  int n_;
+  int words_;
+  std::vector<uint64_t> reached_, frontier_, next_;
+};
 
 }  // namespace
 
@@ -425,9 +473,11 @@ absl::StatusOr<double> NetworkEfficiency(const Graph& graph,
   if (absl::Status s = graph.CheckEdgeMask(edge_in_service, "edge_in_service"); !s.ok()) {
     return s;
   }
+  const int n = graph.num_nodes();
+  if (n < 2) return 0.0;
   const Adjacency adj = BuildAdjacency(graph, edge_in_service);
-  std::vector<int> dist(graph.num_nodes()), queue(graph.num_nodes());
-  return EfficiencyWithout(adj, -1, dist, queue);
+  InverseHopSum sum(adj);
+  return sum.Sum(-1, nullptr) / (static_cast<double>(n) * (n - 1));
 }
 
 absl::StatusOr<CentralityResult> InformationCentrality(const Graph& graph,
@@ -440,15 +490,24 @@ absl::StatusOr<CentralityResult> InformationCentrality(const Graph& graph,
     return absl::InvalidArgumentError("high_centrality_threshold: expected a finite number");
   }
   const int n = graph.num_nodes();
-  const Adjacency adj = BuildAdjacency(graph, edge_in_service);
-  std::vector<int> dist(n), queue(n);
   CentralityResult out;
-  out.efficiency = EfficiencyWithout(adj, -1, dist, queue);
   out.information_centrality.assign(n, 0.0);
-  if (out.efficiency > 0) {
-    for (int k = 0; k < n; ++k) {
-      const double e_k = EfficiencyWithout(adj, k, dist, queue);
-      out.information_centrality[k] = (out.efficiency - e_k) / out.efficiency;
+  if (n >= 2) {
+    const Adjacency adj = BuildAdjacency(graph, edge_in_service);
+    InverseHopSum sum(adj);
+    std::vector<double> row_sums;
+    const double total = sum.Sum(-1, &row_sums);
+    const double pairs = static_cast<double>(n) * (n - 1);
+    out.efficiency = total / pairs;
+    if (out.efficiency > 0) {
+      for (int k = 0; k < n; ++k) {
+        // A node of degree <= 1 is never inside a shortest path: removing it only drops its own
+        // pairs (2 row_sums[k] over ordered pairs), no search needed.
+        const int degree = adj.offsets[k + 1] - adj.offsets[k];
+        const double total_k =
+            degree <= 1 ? total - 2.0 * row_sums[k] : sum.Sum(k, nullptr);
+        out.information_centrality[k] = (total - total_k) / total;
+      }
     }
   }
   for (int k = 0; k < n; ++k) {

@@ -299,6 +299,52 @@ TEST(InformationCentralityTest, CycleOfFourAndDisconnectedNodes) {
   EXPECT_DOUBLE_EQ(c->indicator, 1.0);
 }
 
+// Independent check: Floyd-Warshall hop distances, E and every I_k recomputed from scratch with
+// node k's edges removed, on random graphs with parallel edges, self-loops and several components.
+TEST(InformationCentralityTest, MatchesFloydWarshallOnRandomGraphs) {
+  std::mt19937 rng(11);
+  for (int trial = 0; trial < 40; ++trial) {
+    const int n = 2 + static_cast<int>(rng() % 70);  // crosses the 64-bit word boundary
+    std::vector<Edge> edges;
+    const int m = static_cast<int>(rng() % (2 * n));
+    for (int k = 0; k < m; ++k) {
+      edges.push_back({static_cast<int>(rng() % n), static_cast<int>(rng() % n)});
+    }
+    const Graph g = MakeGraph(n, edges);
+    std::vector<uint8_t> mask(edges.size());
+    for (auto& b : mask) b = rng() % 5 != 0;
+    auto efficiency_without = [&](int removed) {
+      constexpr int kInf = 1 << 20;
+      std::vector<std::vector<int>> d(n, std::vector<int>(n, kInf));
+      for (int v = 0; v < n; ++v) d[v][v] = 0;
+      for (size_t k = 0; k < edges.size(); ++k) {
+        const Edge& e = edges[k];
+        if (!mask[k] || e.from == removed || e.to == removed || e.from == e.to) continue;
+        d[e.from][e.to] = d[e.to][e.from] = 1;
+      }
+      for (int k = 0; k < n; ++k)
+        for (int i = 0; i < n; ++i)
+          for (int j = 0; j < n; ++j) d[i][j] = std::min(d[i][j], d[i][k] + d[k][j]);
+      double sum = 0.0;
+      for (int i = 0; i < n; ++i)
+        for (int j = 0; j < n; ++j)
+          if (i != j && d[i][j] < kInf) sum += 1.0 / d[i][j];
+      return sum / (static_cast<double>(n) * (n - 1));
+    };
+    absl::StatusOr<CentralityResult> c = InformationCentrality(g, mask, 0.1);
+    ASSERT_TRUE(c.ok());
+    const double e = efficiency_without(-1);
+    ASSERT_NEAR(c->efficiency, e, 1e-12) << "trial " << trial;
+    int n_high = 0;
+    for (int k = 0; k < n; ++k) {
+      const double expected = e > 0 ? (e - efficiency_without(k)) / e : 0.0;
+      ASSERT_NEAR(c->information_centrality[k], expected, 1e-9) << "trial " << trial << " k " << k;
+      if (expected >= 0.1) ++n_high;
+    }
+    EXPECT_EQ(c->n_high, n_high);
+  }
+}
+
 // ---- AHP ----
 
 TEST(AhpTest, SpecMatrixWeightsAndConsistency) {
