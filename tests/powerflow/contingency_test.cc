@@ -1,0 +1,93 @@
+#include "powerflow/contingency.h"
+
+#include "gtest/gtest.h"
+#include "powerflow/case_io.h"
+
+namespace gridrl::powerflow {
+namespace {
+
+std::shared_ptr<const Grid> LoadGrid(const std::string& name) {
+  auto net = LoadCase(name);
+  EXPECT_TRUE(net.ok()) << net.status();
+  auto grid = Grid::Create(*std::move(net));
+  EXPECT_TRUE(grid.ok()) << grid.status();
+  return *grid;
+}
+
+TEST(ContingencyTest, MatchesIndependentSingleSolves) {
+  auto grid = LoadGrid("rts96");
+  AcPowerFlow base(grid);
+  ASSERT_TRUE(base.Solve().converged);
+  ContingencyAnalyzer analyzer(grid);
+  ContingencyOptions opt;
+  const auto results = analyzer.Run(base, opt);  // copy
+  ASSERT_EQ(results.size(), 120u);
+  int islanded = 0;
+  for (const ContingencyResult& r : results) {
+    AcPowerFlow single(grid);
+    single.SetBranchInService(r.branch, false);
+    SolveOptions flat;
+    flat.flat_start = true;
+    const SolveReport rep = single.Solve(flat);
+    ASSERT_EQ(rep.converged, r.converged) << "branch " << r.branch;
+    EXPECT_EQ(grid->network().branches[r.branch].from_id, r.from_id);
+    if (!rep.converged) continue;
+    double max_loading = 0;
+    EXPECT_EQ(CountOverloads(single, &max_loading), r.overloads) << "branch " << r.branch;
+    EXPECT_NEAR(max_loading, r.max_loading, 1e-6) << "branch " << r.branch;
+    EXPECT_EQ(CountVoltageViolations(single, opt.voltage_tolerance_pu), r.v_violations);
+    islanded += r.islanded;
+  }
+  // RTS-96 spurs: 207-208 and 307-308 split off a generator island (107 is also tied to 203).
+  EXPECT_EQ(islanded, 2);
+}
+
+TEST(ContingencyTest, ThreadsGiveIdenticalResults) {
+  auto grid = LoadGrid("rts96");
+  AcPowerFlow base(grid);
+  ASSERT_TRUE(base.Solve().converged);
+  ContingencyAnalyzer analyzer(grid);
+  ContingencyOptions opt;
+  const auto one = analyzer.Run(base, opt);
+  opt.threads = 2;
+  const auto two = analyzer.Run(base, opt);
+  ASSERT_EQ(one.size(), two.size());
+  for (size_t c = 0; c < one.size(); ++c) {
+    EXPECT_EQ(one[c].branch, two[c].branch);
+    EXPECT_EQ(one[c].iterations, two[c].iterations);
+    EXPECT_EQ(one[c].overloads, two[c].overloads);
+    EXPECT_DOUBLE_EQ(one[c].max_loading, two[c].max_loading);
+  }
+}
+
+TEST(ContingencyTest, RadialFeederOutagesIslandAndShedLoad) {
+  auto grid = LoadGrid("case33bw");
+  AcPowerFlow base(grid);
+  ASSERT_TRUE(base.Solve().converged);
+  ContingencyAnalyzer analyzer(grid);
+  const auto& results = analyzer.Run(base, ContingencyOptions{});
+  ASSERT_EQ(results.size(), 32u);  // the 5 open ties are not contingencies
+  for (const auto& r : results) {
+    EXPECT_TRUE(r.islanded) << "every radial branch outage islands";
+    EXPECT_TRUE(r.converged);
+    EXPECT_GT(r.unserved_mw, 0);
+  }
+}
+
+TEST(ContingencyTest, SkipsBranchesAlreadyOut) {
+  auto grid = LoadGrid("rts96");
+  AcPowerFlow base(grid);
+  base.SetBranchInService(0, false);
+  base.SetBranchInService(50, false);
+  ASSERT_TRUE(base.Solve().converged);
+  ContingencyAnalyzer analyzer(grid);
+  const auto& results = analyzer.Run(base, ContingencyOptions{});
+  EXPECT_EQ(results.size(), 118u);
+  for (const auto& r : results) {
+    EXPECT_NE(r.branch, 0);
+    EXPECT_NE(r.branch, 50);
+  }
+}
+
+}  // namespace
+}  // namespace gridrl::powerflow
