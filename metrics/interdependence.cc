@@ -278,7 +278,8 @@ absl::StatusOr<DependencyGraph> DependencyGraph::FromJsonText(std::string_view t
   json root;
   try {
     root = json::parse(text.begin(), text.end());
-  } catch (const json::parse_error& e) {
+  } catch (const json::exception& e) {
+    // parse_error for syntax, out_of_range for numbers that overflow a double (1e400).
     return absl::InvalidArgumentError(absl::StrFormat("malformed JSON: %s", e.what()));
   }
   return FromJson(root);

@@ -143,6 +143,18 @@ absl::Status CheckFinite(double v, const std::string& field) {
   return absl::OkStatus();
 }
 
+absl::Status ValidatePathWeights(const PathWeights& pw) {
+  for (auto [value, name] : {std::pair{pw.single_source, "path_weights.single_source"},
+                             std::pair{pw.disjoint, "path_weights.disjoint"},
+                             std::pair{pw.same_island, "path_weights.same_island"}}) {
+    if (!std::isfinite(value) || value < 0) {
+      return absl::InvalidArgumentError(
+          absl::StrFormat("%s: expected a finite value >= 0, got %f", name, value));
+    }
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 absl::Status ValidateGridState(const Graph& graph, const GridState& state) {
@@ -183,6 +195,7 @@ absl::StatusOr<PathVariability> WeightedPathVariability(const Graph& graph,
                                                         const GridState& state,
                                                         const PathWeights& weights) {
   if (absl::Status s = ValidateGridState(graph, state); !s.ok()) return s;
+  if (absl::Status s = ValidatePathWeights(weights); !s.ok()) return s;
   const Adjacency adj = BuildAdjacency(graph, state.edge_in_service);
   const std::vector<int> label = ComponentLabels(adj);
   const std::vector<OnlineSource> sources = OnlineSources(state);
@@ -279,6 +292,10 @@ absl::StatusOr<PathVariability> WeightedPathVariability(const Graph& graph,
 
 absl::StatusOr<double> CriticalLoadRatio(std::span<const Load> loads,
                                          double value_without_critical_loads) {
+  if (absl::Status s = CheckFinite(value_without_critical_loads, "r_cl_without_critical_loads");
+      !s.ok()) {
+    return s;
+  }
   double served = 0.0;
   double total = 0.0;
   for (size_t k = 0; k < loads.size(); ++k) {
@@ -545,6 +562,10 @@ absl::StatusOr<AhpResult> ComputeAhp(const std::vector<std::vector<double>>& pai
       }
     }
   }
+  if (!(max_consistency_ratio > 0) || !std::isfinite(max_consistency_ratio)) {
+    return absl::InvalidArgumentError(absl::StrFormat(
+        "ahp.max_consistency_ratio: expected a finite value > 0, got %f", max_consistency_ratio));
+  }
   if (n > 2 && !(random_index > 0 && std::isfinite(random_index))) {
     return absl::InvalidArgumentError(
         absl::StrFormat("ahp.random_index: expected > 0, got %f", random_index));
@@ -613,15 +634,7 @@ absl::StatusOr<std::vector<double>> CompositeScores(std::span<const double> resi
 }
 
 absl::Status ValidateResilienceConfig(const ResilienceConfig& config) {
-  const PathWeights& pw = config.path_weights;
-  for (auto [value, name] : {std::pair{pw.single_source, "path_weights.single_source"},
-                             std::pair{pw.disjoint, "path_weights.disjoint"},
-                             std::pair{pw.same_island, "path_weights.same_island"}}) {
-    if (!std::isfinite(value) || value < 0) {
-      return absl::InvalidArgumentError(
-          absl::StrFormat("%s: expected a finite value >= 0, got %f", name, value));
-    }
-  }
+  if (absl::Status s = ValidatePathWeights(config.path_weights); !s.ok()) return s;
   if (absl::Status s = CheckFinite(config.high_centrality_threshold, "high_centrality_threshold");
       !s.ok()) {
     return s;

@@ -134,6 +134,10 @@ TEST(DependencyGraphJsonTest, ErrorsNameTheBadField) {
   g = DependencyGraph::FromJsonFile(DataPath("does_not_exist.json"));
   EXPECT_EQ(g.status().code(), absl::StatusCode::kNotFound);
 
+  absl::StatusOr<DependencyGraph> overflow = DependencyGraph::FromJsonText(
+      R"({"nodes": [{"name": "p", "kind": "source"}], "solver": {"tolerance": 1e400}})");
+  EXPECT_FALSE(overflow.ok());
+
   struct Case {
     const char* text;
     const char* expected;

@@ -123,6 +123,11 @@ TEST(WeightedPathVariabilityTest, NoLoadsOrNoSourcesGiveZero) {
   pv = WeightedPathVariability(g, AllInService(g, {{0, 1.0}}, {}));
   ASSERT_TRUE(pv.ok());
   EXPECT_EQ(pv->wpv, 0.0);
+  PathWeights bad;
+  bad.same_island = std::nan("");
+  pv = WeightedPathVariability(g, AllInService(g, {{0, 1.0}}, {}), bad);
+  ASSERT_FALSE(pv.ok());
+  EXPECT_NE(pv.status().message().find("path_weights.same_island"), std::string::npos);
 }
 
 // Independent check of IC: enumerate simple paths and search for a disjoint system by
@@ -219,6 +224,7 @@ TEST(CriticalLoadRatioTest, KvaWeightedShareOfCriticalLoadServed) {
   EXPECT_DOUBLE_EQ(*CriticalLoadRatio(none, 0.0), 0.0);
   const std::vector<Load> nan = {{0, std::nan(""), true, true}};
   EXPECT_FALSE(CriticalLoadRatio(nan).ok());
+  EXPECT_FALSE(CriticalLoadRatio(loads, std::nan("")).ok());
 }
 
 TEST(AverageRatingOfServiceTest, HandComputedOnAPath) {
@@ -392,6 +398,10 @@ TEST(AhpTest, MalformedMatricesNameTheEntry) {
   r = ComputeAhp({{1, std::nan("")}, {1, 1}}, 1.0);
   EXPECT_FALSE(r.ok());
   EXPECT_FALSE(ComputeAhp({}, 1.0).ok());
+  r = ComputeAhp(AhpConfig{}.pairwise, 0.0);
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.status().message().find("ahp.random_index"), std::string::npos);
+  EXPECT_FALSE(ComputeAhp(AhpConfig{}.pairwise, 1.12, std::nan("")).ok());
 }
 
 // ---- Normalisation, composite score, model ----
