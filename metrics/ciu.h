@@ -79,7 +79,7 @@ class OperationalCapacityTable {
 absl::StatusOr<double> ResilienceArea(std::span<const double> times_h,
                                       std::span<const double> ciu_pct);
 
-// Same with a uniform step: ciu_pct[k] holds during [k dt, (k+1) dt); R = mean of the samples / 100.
+// Same with a uniform step: ciu_pct[k] holds during [k dt, (k+1) dt), so R = mean(ciu_pct) / 100.
 absl::StatusOr<double> ResilienceAreaUniform(std::span<const double> ciu_pct);
 
 }  // namespace gridrl::metrics

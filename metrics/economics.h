@@ -13,8 +13,8 @@
 // - Base costs of configurations are debited when the configuration changes (the first step
 //   compares against `initial_config`), in budget units converted by `base_cost_usd_per_unit`
 //   (1000: the 500-unit episode budget reads as k$ beside a 150000 $ investment).
-// - Failure (Eq 33): crews = failed lines this step (one crew per failed line, paid every step it is
-//   out); emergency generation is charged only in calamity steps with DERs running; the critical
+// - Failure (Eq 33): crews = failed lines this step (one crew per failed line, paid every step it
+//   is out); emergency generation is charged only in calamity steps with DERs running; the critical
 //   load term is charged each step a critical load is unserved.
 // - Revenue (Eq 35): subscription * subscribers / steps_per_month, steps_per_month =
 //   steps_per_year / 12.

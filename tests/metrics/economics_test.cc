@@ -103,7 +103,9 @@ TEST(EconomicsTest, YearSummaryOfAHandComputedYear) {
   EXPECT_NEAR(y.total_cost_usd, 883275.1, 1e-6);
   EXPECT_NEAR(y.total_benefit_usd, 14200.0, 1e-9);
   // CF = 2840 - 176655.02; with inflation = discount every year is CF / 1.03:
-  // NPV = -150000 + 5 * CF / 1.03 = -993762.233010 (python3 check in the commit).
+  // NPV = -150000 + 5 * CF / 1.03 = -993762.233010, checked with
+  //   python3 -c "CF=2840-176655.02;print(-150000+sum(CF*1.03**(y-1)/1.03**y for y in range(1,6)))"
+
   EXPECT_NEAR(y.npv_usd, -993762.233010, 1e-5);
   EXPECT_NEAR(y.bcr, 14200.0 / 883275.1, 1e-12);
   EXPECT_NEAR(y.cpub, 883275.1 / 14200.0, 1e-9);
