@@ -27,6 +27,7 @@ EnvSpec& EnvSpec::operator=(const EnvSpec& other) {
   action_space = other.action_space;
   info_keys = other.info_keys;
   has_action_mask = other.has_action_mask;
+  enforce_action_mask = other.enforce_action_mask;
   reward_low = other.reward_low;
   reward_high = other.reward_high;
   max_episode_steps = other.max_episode_steps;

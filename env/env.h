@@ -38,6 +38,9 @@ struct EnvSpec {
   Space action_space;
   std::vector<std::string> info_keys;  // named float64 scalars written every reset and step
   bool has_action_mask = false;        // flat mask over MaskSize(action_space) choices
+  // Masked choices are refused with an error; when false the mask is advice and the env itself
+  // handles a masked choice (e.g. as a no-op), as Gymnasium's env checker expects.
+  bool enforce_action_mask = true;
   double reward_low = -std::numeric_limits<double>::infinity();
   double reward_high = std::numeric_limits<double>::infinity();
   int64_t max_episode_steps = 0;  // 0: no time limit of its own

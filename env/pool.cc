@@ -236,7 +236,7 @@ absl::Status EnvPool::Send(const ActionBatch& actions, std::span<const int32_t> 
       }
       continue;  // NEXT_STEP: this action is ignored, the env resets instead
     }
-    if (spec_.action_mask_size > 0) {
+    if (spec_.action_mask_size > 0 && spec_.enforce_action_mask) {
       const bool* mask = reinterpret_cast<const bool*>(results_.action_mask.row(id));
       if (auto s = CheckActionMask(spec_, actions, static_cast<int64_t>(r), mask, id); !s.ok()) {
         return s;

@@ -178,6 +178,7 @@ void ToProto(const env::EnvSpec& spec, v1::EnvSpec* out) {
   LeavesToProto(spec.action_leaves, out->mutable_action_leaves());
   for (const auto& k : spec.info_keys) out->add_info_keys(k);
   out->set_action_mask_size(spec.action_mask_size);
+  out->set_action_mask_enforced(spec.enforce_action_mask);
   out->set_reward_low(spec.reward_low);
   out->set_reward_high(spec.reward_high);
   out->set_max_episode_steps(spec.max_episode_steps);
@@ -208,6 +209,7 @@ absl::StatusOr<env::EnvSpec> FromProto(const v1::EnvSpec& spec) {
   out.action_space = *std::move(act);
   out.info_keys.assign(spec.info_keys().begin(), spec.info_keys().end());
   out.has_action_mask = spec.action_mask_size() > 0;
+  out.enforce_action_mask = spec.action_mask_enforced();
   out.reward_low = spec.reward_low();
   out.reward_high = spec.reward_high();
   out.max_episode_steps = spec.max_episode_steps();

@@ -46,6 +46,8 @@ ConfigSchema TutorialSchema() {
               "'dict': move/sprint/throttle/signal; 'discrete': move only (Discrete(5)) with a "
               "flat Box observation, for simple learners",
               {"dict", "discrete"})
+      .Bool("enforce_mask", true,
+            "refuse masked moves with an error; false: a move into a wall is a no-op")
       .Int("work", 0,
            "extra inner iterations per step standing in for physics cost (benchmarks only; the "
            "results do not depend on it)",
@@ -93,6 +95,7 @@ class TutorialEnv final : public EnvBase<TutorialEnv> {
     }
     spec->info_keys = {"distance", "energy"};
     spec->has_action_mask = true;  // moves off the grid are masked
+    spec->enforce_action_mask = config.GetBool("enforce_mask");
     spec->reward_low = -step_penalty_ - 0.01;
     spec->reward_high = goal_reward_;
     spec->max_episode_steps = max_steps_;
@@ -132,8 +135,7 @@ class TutorialEnv final : public EnvBase<TutorialEnv> {
     if (cells == 2) energy_ -= static_cast<float>(kSprintEnergy);
     for (int c = 0; c < cells; ++c) {
       int nx = x_ + kDx[move], ny = y_ + kDy[move];
-      if (!Inside(nx, ny)) break;  // only the second sprint cell can hit a wall: the mask
-                                   // already forbids the first
+      if (!Inside(nx, ny)) break;  // a wall stops the rover (a masked move is then a no-op)
       x_ = nx;
       y_ = ny;
       if (x_ == bx_ && y_ == by_) break;
