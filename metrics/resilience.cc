@@ -31,9 +31,9 @@ class SplitMix64 {
   uint64_t state_;
 };
 
-int SubsetCount(int m) {
-  // 2^m - m - 1: subsets of size >= 2.
-  return m < 2 ? 0 : static_cast<int>((1LL << m) - m - 1);
+int64_t SubsetCount(int m) {
+  // 2^m - m - 1: subsets of size >= 2 (m <= 62 is checked by the caller).
+  return m < 2 ? 0 : (int64_t{1} << m) - m - 1;
 }
 
 // Unit-capacity max-flow on the node-split graph of one target node; reused for every source
@@ -233,7 +233,7 @@ absl::StatusOr<PathVariability> WeightedPathVariability(const Graph& graph,
             li, kMaxSourcesPerIsland));
       }
       nc.ip = m;
-      nc.cc = SubsetCount(m);
+      nc.cc = static_cast<int>(SubsetCount(m));  // m <= kMaxSourcesPerIsland
       nc.ic = 0;
       if (m >= 2) {
         DisjointPathFlow flow(adj, i);
@@ -273,8 +273,8 @@ absl::StatusOr<PathVariability> WeightedPathVariability(const Graph& graph,
       pv += weights.single_source * nc.ip / out.num_online_sources;
     }
     if (out.n_k > 0) {
-      pv += weights.disjoint * static_cast<double>(nc.ic) / out.n_k +
-            weights.same_island * static_cast<double>(nc.cc) / out.n_k;
+      const double n_k = static_cast<double>(out.n_k);
+      pv += weights.disjoint * nc.ic / n_k + weights.same_island * nc.cc / n_k;
     }
     out.pv[li] = pv;
   }

@@ -143,7 +143,7 @@ struct ResilienceConfig {
 struct PathVariability {
   double wpv = 0.0;
   int num_online_sources = 0;  // |S|
-  int n_k = 0;                 // 2^|S| - |S| - 1
+  int64_t n_k = 0;             // 2^|S| - |S| - 1 (|S| <= 62)
   // Per load, in input order.
   std::vector<int> ip;
   std::vector<int> ic;

@@ -50,7 +50,9 @@ TEST(PercolationTest, SpecGridAndBasicProperties) {
     EXPECT_GT(c->strength[k], 0.0);
     EXPECT_LE(c->strength[k], 1.0);
     // Common random numbers make the strength non-increasing in q exactly.
-    if (k > 0) EXPECT_LE(c->strength[k], c->strength[k - 1]);
+    if (k > 0) {
+      EXPECT_LE(c->strength[k], c->strength[k - 1]);
+    }
   }
   EXPECT_GT(c->strength.front(), 0.9);
   EXPECT_LT(c->strength.back(), 0.2);

@@ -115,6 +115,27 @@ TEST(WeightedPathVariabilityTest, IslandsAndOfflineSources) {
   EXPECT_EQ(pv->cc, (std::vector<int>{1, 1}));
 }
 
+TEST(WeightedPathVariabilityTest, ManySourcesInSeparateIslands) {
+  // 40 isolated nodes, each with a source and a load: N_K = 2^40 - 41 needs 64-bit counting, and
+  // each island has one source only (IC = CC = 0), so PV = 0.1 / 40 everywhere.
+  const Graph g = MakeGraph(40, {});
+  GridState s;
+  for (int v = 0; v < 40; ++v) {
+    s.sources.push_back({v, 1.0});
+    s.loads.push_back({v, 1.0});
+  }
+  absl::StatusOr<PathVariability> pv = WeightedPathVariability(g, s);
+  ASSERT_TRUE(pv.ok()) << pv.status();
+  EXPECT_EQ(pv->n_k, (int64_t{1} << 40) - 41);
+  EXPECT_DOUBLE_EQ(pv->wpv, 0.1 / 40);
+  // Seventeen sources in one island exceed the subset enumeration limit: an error, not a hang.
+  const Graph star = MakeGraph(2, {{0, 1}});
+  GridState crowded = AllInService(star, {}, {{1, 1.0}});
+  for (int k = 0; k < 17; ++k) crowded.sources.push_back({0, 1.0});
+  pv = WeightedPathVariability(star, crowded);
+  EXPECT_EQ(pv.status().code(), absl::StatusCode::kInvalidArgument);
+}
+
 TEST(WeightedPathVariabilityTest, NoLoadsOrNoSourcesGiveZero) {
   const Graph g = MakeGraph(2, {{0, 1}});
   absl::StatusOr<PathVariability> pv = WeightedPathVariability(g, AllInService(g, {}, {{1, 3.0}}));
