@@ -55,11 +55,12 @@ AcPowerFlow::AcPowerFlow(std::shared_ptr<const Grid> grid) : grid_(std::move(gri
   need_vm_.resize(nb);
   bus_pg_mw_.resize(nb);
   bus_qg_mvar_.resize(nb);
-  const int nvar = grid_->full_pattern()->nvar;
+  // Sized for the base pattern; a wider pattern (Q limits, islands) grows them once.
+  const int nvar = grid_->base_pattern()->nvar;
   frozen_.reserve(nvar);
   rhs_.reserve(nvar);
   work_.reserve(nvar);
-  lu_values_.reserve(grid_->full_pattern()->lu.nnz());
+  lu_values_.reserve(grid_->base_pattern()->lu.nnz());
 }
 
 void AcPowerFlow::ResetInputs() {

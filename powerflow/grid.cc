@@ -81,17 +81,29 @@ absl::StatusOr<std::shared_ptr<const Grid>> Grid::Create(Network network) {
   for (int i = 0; i < nb; ++i) {
     if (g.base_type_[i] == BusType::kPV && !has_gen[i]) g.base_type_[i] = BusType::kPQ;
   }
-  std::vector<char> theta(nb, 0), vm_base(nb, 0), vm_full(nb, 0);
+  g.bus_order_ = SparseLuPattern::AmdOrder(nb, g.ybus_row_ptr_, g.ybus_col_);
+  std::vector<char> theta(nb, 0), vm_base(nb, 0);
   for (int i = 0; i < nb; ++i) {
     const BusType t = g.base_type_[i];
     if (t == BusType::kRef || t == BusType::kIsolated) continue;
     theta[i] = 1;
-    vm_full[i] = 1;
     if (t == BusType::kPQ) vm_base[i] = 1;
   }
   g.base_pattern_ = JacobianPattern::Build(g, theta, vm_base);
-  g.full_pattern_ = JacobianPattern::Build(g, theta, vm_full);
   return std::shared_ptr<const Grid>(std::move(grid));
+}
+
+const std::shared_ptr<const JacobianPattern>& Grid::full_pattern() const {
+  std::call_once(full_once_, [this] {
+    std::vector<char> theta(nb_, 0), vm(nb_, 0);
+    for (int i = 0; i < nb_; ++i) {
+      const BusType t = base_type_[i];
+      if (t == BusType::kRef || t == BusType::kIsolated) continue;
+      theta[i] = vm[i] = 1;
+    }
+    full_pattern_ = JacobianPattern::Build(*this, theta, vm);
+  });
+  return full_pattern_;
 }
 
 int Grid::FindBusIndex(int bus_id) const {
@@ -107,47 +119,62 @@ std::shared_ptr<const JacobianPattern> JacobianPattern::Build(const Grid& grid,
   jp->theta_var.assign(nb, -1);
   jp->vm_var.assign(nb, -1);
   int n = 0;
-  // Interleave a bus's Va and Vm so related unknowns sit together before ordering.
   for (int i = 0; i < nb; ++i) {
     if (need_theta[i]) jp->theta_var[i] = n++;
     if (need_vm[i]) jp->vm_var[i] = n++;
   }
   jp->nvar = n;
-  std::vector<std::vector<int>> rows(n);
+  // Elimination order: buses in the grid's AMD order, each bus's Va then Vm.
+  std::vector<int> order;
+  order.reserve(n);
+  for (int b : grid.bus_order()) {
+    if (jp->theta_var[b] >= 0) order.push_back(jp->theta_var[b]);
+    if (jp->vm_var[b] >= 0) order.push_back(jp->vm_var[b]);
+  }
   const auto& rp = grid.ybus_row_ptr();
   const auto& col = grid.ybus_col();
+  std::vector<int> row_ptr(n + 1, 0), cols;
+  cols.reserve(4 * grid.ybus_nnz());
   for (int i = 0; i < nb; ++i) {
-    const int ri[2] = {jp->theta_var[i], jp->vm_var[i]};
-    for (int p = rp[i]; p < rp[i + 1]; ++p) {
-      const int j = col[p];
-      const int cj[2] = {jp->theta_var[j], jp->vm_var[j]};
-      for (int r : ri) {
-        if (r < 0) continue;
-        for (int c : cj) {
-          if (c >= 0) rows[r].push_back(c);
-        }
+    for (const int r : {jp->theta_var[i], jp->vm_var[i]}) {
+      if (r < 0) continue;
+      for (int p = rp[i]; p < rp[i + 1]; ++p) {
+        const int j = col[p];
+        if (jp->theta_var[j] >= 0) cols.push_back(jp->theta_var[j]);
+        if (jp->vm_var[j] >= 0) cols.push_back(jp->vm_var[j]);
       }
+      row_ptr[r + 1] = static_cast<int>(cols.size());
     }
   }
-  jp->lu = SparseLuPattern::Analyze(n, rows);
+  jp->lu = SparseLuPattern::AnalyzeCsr(n, row_ptr, cols, &order);
   const int nnz = grid.ybus_nnz();
   jp->pos_pt.assign(nnz, -1);
   jp->pos_pv.assign(nnz, -1);
   jp->pos_qt.assign(nnz, -1);
   jp->pos_qv.assign(nnz, -1);
+  jp->diag_pos.resize(n);
+  std::vector<int> where(n, -1);
   for (int i = 0; i < nb; ++i) {
     const int pr = jp->theta_var[i], qr = jp->vm_var[i];
-    for (int p = rp[i]; p < rp[i + 1]; ++p) {
-      const int j = col[p];
-      const int tc = jp->theta_var[j], vc = jp->vm_var[j];
-      if (pr >= 0 && tc >= 0) jp->pos_pt[p] = jp->lu.Position(pr, tc);
-      if (pr >= 0 && vc >= 0) jp->pos_pv[p] = jp->lu.Position(pr, vc);
-      if (qr >= 0 && tc >= 0) jp->pos_qt[p] = jp->lu.Position(qr, tc);
-      if (qr >= 0 && vc >= 0) jp->pos_qv[p] = jp->lu.Position(qr, vc);
+    if (pr >= 0) {
+      jp->lu.RowPositions(pr, where.data());
+      jp->diag_pos[pr] = where[pr];
+      for (int p = rp[i]; p < rp[i + 1]; ++p) {
+        const int tc = jp->theta_var[col[p]], vc = jp->vm_var[col[p]];
+        if (tc >= 0) jp->pos_pt[p] = where[tc];
+        if (vc >= 0) jp->pos_pv[p] = where[vc];
+      }
+    }
+    if (qr >= 0) {
+      jp->lu.RowPositions(qr, where.data());
+      jp->diag_pos[qr] = where[qr];
+      for (int p = rp[i]; p < rp[i + 1]; ++p) {
+        const int tc = jp->theta_var[col[p]], vc = jp->vm_var[col[p]];
+        if (tc >= 0) jp->pos_qt[p] = where[tc];
+        if (vc >= 0) jp->pos_qv[p] = where[vc];
+      }
     }
   }
-  jp->diag_pos.resize(n);
-  for (int k = 0; k < n; ++k) jp->diag_pos[k] = jp->lu.Position(k, k);
   return jp;
 }
 

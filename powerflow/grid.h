@@ -7,6 +7,7 @@
 
 #include <complex>
 #include <memory>
+#include <mutex>
 #include <vector>
 
 #include "absl/status/statusor.h"
@@ -68,9 +69,13 @@ class Grid {
   int FindBusIndex(int bus_id) const;  // -1 if absent
 
   // Jacobian patterns: `base_pattern` has Vm unknowns at base PQ buses only; `full_pattern` at
-  // every non-slack bus (PV buses switched to PQ by Q-limit enforcement need them).
+  // every non-slack bus (PV buses switched to PQ by Q-limit enforcement need them). The full
+  // pattern is analysed on first use (thread-safe), so grids that never need it do not pay.
   const std::shared_ptr<const JacobianPattern>& base_pattern() const { return base_pattern_; }
-  const std::shared_ptr<const JacobianPattern>& full_pattern() const { return full_pattern_; }
+  const std::shared_ptr<const JacobianPattern>& full_pattern() const;
+  // Fill-reducing elimination order of the buses (AMD on the Ybus graph); Jacobian unknowns are
+  // eliminated bus by bus in this order.
+  const std::vector<int>& bus_order() const { return bus_order_; }
 
  private:
   Network network_;
@@ -80,7 +85,10 @@ class Grid {
   std::vector<Complex> yff_, yft_, ytf_, ytt_, shunt_;
   std::vector<BusType> base_type_;
   absl::flat_hash_map<int, int> bus_index_;
-  std::shared_ptr<const JacobianPattern> base_pattern_, full_pattern_;
+  std::vector<int> bus_order_;
+  std::shared_ptr<const JacobianPattern> base_pattern_;
+  mutable std::once_flag full_once_;
+  mutable std::shared_ptr<const JacobianPattern> full_pattern_;
 };
 
 }  // namespace gridrl::powerflow

@@ -16,11 +16,21 @@ class SparseLuPattern {
   // pattern must be structurally symmetric. With `use_amd` false the natural order is kept.
   static SparseLuPattern Analyze(int n, const std::vector<std::vector<int>>& rows,
                                  bool use_amd = true);
+  // Same from a CSR pattern; `order` (order[k] = original index eliminated k-th) replaces AMD
+  // when given (e.g. a bus-level ordering expanded to the bus's unknowns).
+  static SparseLuPattern AnalyzeCsr(int n, const std::vector<int>& row_ptr,
+                                    const std::vector<int>& cols, const std::vector<int>* order);
+  // AMD ordering of a CSR pattern (order[k] = original index placed k-th).
+  static std::vector<int> AmdOrder(int n, const std::vector<int>& row_ptr,
+                                   const std::vector<int>& cols);
 
   int n() const { return n_; }
   int nnz() const { return static_cast<int>(col_.size()); }
   // Position of entry (row, col) (original numbering) in the value array; -1 if not stored.
   int Position(int row, int col) const;
+  // Sets where[col] = position for every stored entry (row, col) of `row` (original numbering);
+  // `where` has n() ints. Lets callers map a whole row without searching.
+  void RowPositions(int row, int* where) const;
   // Factors in place (values laid out by Position). `work` has n() doubles. Returns false if a
   // pivot is zero or not finite (singular system for this pattern).
   bool Factor(double* values, double* work) const;

@@ -1,0 +1,231 @@
+#!/usr/bin/env python3
+"""Side-by-side power-flow speed: gridrl vs lightsim2grid (Newton-Raphson with KLU), same inputs.
+
+Inputs: the project's JSON cases rts96 (IEEE RTS-96, 73 buses) and bench/data/ieee118.json (IEEE
+118, exported from pandapower's bundled case118 by this script through `gridrl import-case`).
+lightsim2grid receives each case as the same MATPOWER-style matrices (lightsim2grid's own MATPOWER
+loader), and the script checks that both solvers return the same voltages before timing.
+
+Measured, per case:
+  cold  new topology: build the solver state (Ybus, symbolic analysis) and solve from a flat start
+        (gridrl: Grid::Create + AcPowerFlow + Solve; lightsim2grid: tell_solver_need_reset + ac_pf)
+  warm  new load injections (+-5 % pattern), same topology, start from the previous solution
+  n1    every branch out in turn from the solved base (gridrl: ContingencyAnalyzer, which also
+        computes branch loadings and voltage checks; lightsim2grid: ContingencyAnalysisCPP.compute,
+        voltages only), 1 and 2 threads
+
+Usage (from the repository root, after building gridrl-powerflow-bench):
+  python3 bench/powerflow_vs_lightsim2grid.py [--bench build/bin/gridrl-powerflow-bench]
+It creates .venv (python3 -m venv) if missing and installs lightsim2grid and pandapower into it.
+"""
+import argparse
+import json
+import math
+import os
+import statistics
+import subprocess
+import sys
+import time
+
+ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), ".."))
+VENV = os.path.join(ROOT, ".venv")
+TOL = 1e-8
+MAX_IT = 10
+
+
+def ensure_venv():
+    try:
+        import lightsim2grid  # noqa: F401
+        import pandapower  # noqa: F401
+        return
+    except ImportError:
+        pass
+    py = os.path.join(VENV, "bin", "python")
+    if not os.path.exists(py):
+        subprocess.check_call([sys.executable, "-m", "venv", VENV])
+    subprocess.check_call([py, "-m", "pip", "install", "-q", "lightsim2grid", "pandapower"])
+    if os.path.abspath(sys.executable) != os.path.abspath(py):
+        os.execv(py, [py] + sys.argv)
+
+
+def find_gridrl(name):
+    for d in ("build", "build-pf"):
+        p = os.path.join(ROOT, d, "bin", name)
+        if os.path.exists(p):
+            return p
+    return None
+
+
+def export_ieee118(gridrl, out_json):
+    """pandapower's case118 -> MATPOWER text -> gridrl import-case -> project JSON."""
+    import numpy as np
+    import pandapower.networks as pn
+    from pandapower.converter.matpower.to_mpc import to_mpc
+    net = pn.case118()
+    mpc = to_mpc(net, init="flat", calculate_voltage_angles=True, trafo_model="pi")["mpc"]
+    os.makedirs(os.path.dirname(out_json), exist_ok=True)
+    m_path = out_json[:-5] + ".m"
+    with open(m_path, "w") as f:
+        f.write("function mpc = ieee118\n%% IEEE 118-bus case, exported from pandapower's case118 by\n"
+                "%% bench/powerflow_vs_lightsim2grid.py (pandapower internal model, pi branches)\n")
+        f.write("mpc.version = '2';\nmpc.baseMVA = %r;\n" % float(mpc["baseMVA"]))
+        for key, cols in (("bus", 13), ("gen", 21), ("branch", 13)):
+            f.write("mpc.%s = [\n" % key)
+            for row in np.asarray(mpc[key])[:, :cols]:
+                vals = []
+                for c, v in enumerate(row):
+                    v = float(v)
+                    if math.isnan(v):  # pandapower leaves some optional columns empty
+                        v = {("gen", 6): float(mpc["baseMVA"]), ("gen", 8): 1e9,
+                             ("bus", 11): 2.0, ("branch", 11): -360.0,
+                             ("branch", 12): 360.0}.get((key, c), 0.0)
+                    if key == "gen" and c in (3, 4) and not math.isfinite(v):
+                        v = math.copysign(1e9, v)
+                    vals.append(repr(int(v)) if v.is_integer() and abs(v) < 1e15 else repr(v))
+                f.write("\t" + "\t".join(vals) + ";\n")
+            f.write("];\n")
+    subprocess.check_call([gridrl, "import-case", "--matpower", m_path, "--name", "ieee118",
+                           "--out", out_json])
+    os.remove(m_path)
+
+
+def case_to_mpc(case):
+    sys.path.insert(0, os.path.join(ROOT, "tests", "data", "powerflow"))
+    import make_golden
+    return make_golden.case_to_ppc(case)
+
+
+def median_us(samples):
+    return statistics.median(samples) * 1e6
+
+
+def bench_lightsim(case, reps):
+    import numpy as np
+    import warnings
+    warnings.filterwarnings("ignore")
+    import lightsim2grid  # noqa: F401
+    from lightsim2grid.network import init_from_matpower
+    from lightsim2grid.lightsim2grid_cpp import ContingencyAnalysisCPP
+    grid = init_from_matpower(case_to_mpc(case))
+    nb = grid.total_bus()
+    flat = np.ones(nb, dtype=complex)
+    out = {}
+    # Cold.
+    samples = []
+    for _ in range(reps):
+        grid.tell_solver_need_reset()
+        v = flat.copy()
+        t0 = time.perf_counter()
+        v = grid.ac_pf(v, MAX_IT, TOL)
+        samples.append(time.perf_counter() - t0)
+        assert len(v), "lightsim2grid cold solve did not converge"
+    out["cold_us"] = median_us(samples)
+    v_base = grid.ac_pf(flat.copy(), MAX_IT, TOL)
+    out["vm"] = [abs(x) for x in v_base]
+    # Warm: new loads each time, start from the previous solution.
+    loads = grid.get_loads()
+    p0 = np.array([ld.target_p_mw for ld in loads])
+    q0 = np.array([ld.target_q_mvar for ld in loads])
+    bus_of_load = np.array([ld.bus_id for ld in loads])
+    mask = np.ones(len(loads), dtype=bool)
+    v = v_base.copy()
+    samples = []
+    for k in range(1, reps * 5 + 1):
+        s = 1.0 + 0.05 * np.sin(0.7 * k + 1.3 * bus_of_load)
+        grid.update_loads_p(mask, (p0 * s).astype(np.float32))
+        grid.update_loads_q(mask, (q0 * s).astype(np.float32))
+        t0 = time.perf_counter()
+        v = grid.ac_pf(v, MAX_IT, TOL)
+        samples.append(time.perf_counter() - t0)
+        assert len(v), "lightsim2grid warm solve did not converge"
+    out["warm_us"] = median_us(samples)
+    grid.update_loads_p(mask, p0.astype(np.float32))
+    grid.update_loads_q(mask, q0.astype(np.float32))
+    v_base = grid.ac_pf(flat.copy(), MAX_IT, TOL)
+    # N-1.
+    for threads in (1, 2):
+        sa = ContingencyAnalysisCPP(grid)
+        sa.add_all_n1()
+        sa.nb_thread = threads
+        sa.compute(v_base.copy(), MAX_IT, TOL)  # first call builds the base case (kept)
+        samples = []
+        for _ in range(max(5, reps // 10)):
+            t0 = time.perf_counter()
+            sa.compute(v_base.copy(), MAX_IT, TOL)
+            samples.append(time.perf_counter() - t0)
+        out["n1_t%d_ms" % threads] = statistics.median(samples) * 1e3
+        out["n1_count"] = len(sa.get_voltages())
+    return out
+
+
+def bench_gridrl(bench_bin, case_args):
+    cmd = [bench_bin, "--cases=" + ",".join(case_args), "--benchmark_format=json",
+           "--benchmark_min_time=0.5", "--benchmark_repetitions=3",
+           "--benchmark_report_aggregates_only=true"]
+    res = json.loads(subprocess.check_output(cmd))
+    out = {}
+    for b in res["benchmarks"]:
+        if b.get("aggregate_name") != "median":
+            continue
+        name = b["run_name"]
+        kind, label = name.split("/")[0], name.split("/")[1]
+        unit = {"us": 1e-6, "ms": 1e-3, "ns": 1e-9}[b["time_unit"]]
+        seconds = b["real_time"] * unit
+        d = out.setdefault(label, {})
+        if kind == "n1":
+            threads = name.split("threads:")[1].split("/")[0]
+            d["n1_t%s_ms" % threads] = seconds * 1e3
+            d["n1_count"] = int(b.get("contingencies", 0))
+        else:
+            d[kind + "_us"] = seconds * 1e6
+    return out
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--bench", help="path to gridrl-powerflow-bench")
+    ap.add_argument("--gridrl", help="path to the gridrl CLI")
+    ap.add_argument("--reps", type=int, default=200)
+    args = ap.parse_args()
+    ensure_venv()
+    bench_bin = args.bench or find_gridrl("gridrl-powerflow-bench")
+    gridrl = args.gridrl or find_gridrl("gridrl")
+    if not bench_bin or not gridrl:
+        sys.exit("build gridrl and gridrl-powerflow-bench first (see bench/README.md)")
+    ieee118 = os.path.join(ROOT, "bench", "data", "ieee118.json")
+    if not os.path.exists(ieee118):
+        export_ieee118(gridrl, ieee118)
+    cases = [("rts96", "rts96", os.path.join(ROOT, "data", "cases", "rts96.json")),
+             ("ieee118", ieee118, ieee118)]
+
+    ours = bench_gridrl(bench_bin, [c[1] for c in cases])
+    rows = []
+    for label, arg, path in cases:
+        with open(path) as f:
+            case = json.load(f)
+        ls = bench_lightsim(case, args.reps)
+        # Same inputs, same answer: compare voltage magnitudes with gridrl's own solve.
+        pf = json.loads(subprocess.check_output([gridrl, "pf", "--case", arg, "--format", "json",
+                                                 "--flat", "--tol", "1e-10"]))
+        dvm = max(abs(b["vm_pu"] - v) for b, v in zip(pf["buses"], ls["vm"]))
+        g = ours[label]
+        rows.append((label, "cold solve (us)", g["cold_us"], ls["cold_us"]))
+        rows.append((label, "warm solve (us)", g["warm_us"], ls["warm_us"]))
+        rows.append((label, "N-1 sweep 1 thread (ms)", g["n1_t1_ms"], ls["n1_t1_ms"]))
+        rows.append((label, "N-1 sweep 2 threads (ms)", g["n1_t2_ms"], ls["n1_t2_ms"]))
+        rows.append((label, "N-1 2-thread speed-up (x)", g["n1_t1_ms"] / g["n1_t2_ms"],
+                     ls["n1_t1_ms"] / ls["n1_t2_ms"]))
+        print("%s: %d contingencies (gridrl) / %d (lightsim2grid); max |Vm| difference %.1e pu"
+              % (label, g["n1_count"], ls["n1_count"], dvm))
+    import lightsim2grid
+    print("\nlightsim2grid %s, %d CPUs\n" % (lightsim2grid.__version__, os.cpu_count()))
+    print("| case | measure | gridrl | lightsim2grid | gridrl / lightsim2grid |")
+    print("| --- | --- | ---: | ---: | ---: |")
+    for label, what, a, b in rows:
+        ratio = "" if "speed-up" in what else "%.2f" % (a / b)
+        print("| %s | %s | %.1f | %.1f | %s |" % (label, what, a, b, ratio) if a >= 10 else
+              "| %s | %s | %.2f | %.2f | %s |" % (label, what, a, b, ratio))
+
+
+if __name__ == "__main__":
+    main()
