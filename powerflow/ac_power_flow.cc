@@ -429,7 +429,7 @@ BranchFlow AcPowerFlow::branch_flow(int l) const {
   const Grid& g = *grid_;
   const int a = g.branch_from()[l], b = g.branch_to()[l];
   if (!energized_[a]) return f;
-  const Complex va = std::polar(vm_[a], va_[a]), vb = std::polar(vm_[b], va_[b]);
+  const Complex va = v_[a], vb = v_[b];  // complex voltages of the last solve
   const double base = g.base_mva();
   const Complex sf = va * std::conj(g.yff()[l] * va + g.yft()[l] * vb) * base;
   const Complex st = vb * std::conj(g.ytf()[l] * va + g.ytt()[l] * vb) * base;
@@ -444,9 +444,9 @@ double AcPowerFlow::branch_loading(int l) const {
   const double rate = grid_->network().branches[l].rate_a_mva;
   if (!(rate > 0) || !branch_on_[l]) return 0.0;
   const BranchFlow f = branch_flow(l);
-  const double sf = std::hypot(f.p_from_mw, f.q_from_mvar);
-  const double st = std::hypot(f.p_to_mw, f.q_to_mvar);
-  return std::max(sf, st) / rate;
+  const double sf2 = f.p_from_mw * f.p_from_mw + f.q_from_mvar * f.q_from_mvar;
+  const double st2 = f.p_to_mw * f.p_to_mw + f.q_to_mvar * f.q_to_mvar;
+  return std::sqrt(std::max(sf2, st2)) / rate;
 }
 
 double AcPowerFlow::losses_mw() const {
@@ -471,9 +471,9 @@ void AcPowerFlow::ComputeBusGeneration() const {
       bus_pg_mw_[i] = bus_qg_mvar_[i] = 0;
       continue;
     }
-    const Complex vi = std::polar(vm_[i], va_[i]);
+    const Complex vi = v_[i];
     Complex acc(0, 0);
-    for (int p = rp[i]; p < rp[i + 1]; ++p) acc += ybus_[p] * std::polar(vm_[col[p]], va_[col[p]]);
+    for (int p = rp[i]; p < rp[i + 1]; ++p) acc += ybus_[p] * v_[col[p]];
     const Complex s = vi * std::conj(acc) * base;
     bus_pg_mw_[i] = s.real() + pd_mw_[i];
     bus_qg_mvar_[i] = s.imag() + qd_mvar_[i];
