@@ -80,3 +80,45 @@ struct CaseBackendRegistrar {
 #define GRIDRL_CASE_BACKEND(...)                                                           \
   static ::gridrl::cli::CaseBackendRegistrar GRIDRL_CONCAT(gridrl_case_backend_, __LINE__)( \
       ::gridrl::cli::CaseBackend __VA_ARGS__)
+
+namespace gridrl::cli {
+
+// `gridrl train` and `gridrl eval` dispatch on (--env, --agent) to runners that agents register
+// from their own files in cli/. A runner with env_id "" serves every environment (e.g. PPO).
+// `train` writes OUT/run.json {"env": ..., "agent": ...} before the runner starts, so
+// `gridrl eval --checkpoint OUT` knows what to evaluate without repeating --env/--agent.
+struct AgentRunner {
+  std::string env_id;  // "" = any environment
+  std::string agent;   // e.g. "iapi", "ppo", "orq", "random"
+  std::string summary;
+  std::function<absl::Status(const Args&)> train;  // empty: nothing to train
+  std::function<absl::Status(const Args&)> eval;
+};
+std::vector<AgentRunner>& AgentRunners();
+struct AgentRunnerRegistrar {
+  explicit AgentRunnerRegistrar(AgentRunner runner);
+};
+
+// A one-line progress bar on stderr ("label [#####     ] 50/100 12.3/s eta 4s"), redrawn at
+// most ten times a second; silent when stderr is not a terminal unless forced.
+class ProgressBar {
+ public:
+  ProgressBar(std::string label, int64_t total, bool force = false);
+  ~ProgressBar();
+  void Update(int64_t done, const std::string& note = "");
+  void Finish(const std::string& note = "");
+
+ private:
+  std::string label_;
+  int64_t total_;
+  bool enabled_;
+  bool finished_ = false;
+  double start_s_;
+  double last_draw_s_ = -1.0;
+};
+
+}  // namespace gridrl::cli
+
+#define GRIDRL_AGENT_RUNNER(...)                                                             \
+  static ::gridrl::cli::AgentRunnerRegistrar GRIDRL_CONCAT(gridrl_agent_runner_, __LINE__)( \
+      ::gridrl::cli::AgentRunner __VA_ARGS__)

@@ -14,7 +14,7 @@ void PrintHelp() {
   std::cout << "gridrl: power-grid reinforcement-learning environments\n\n"
                "usage: gridrl COMMAND [options]   (gridrl help COMMAND for details)\n\ncommands:\n";
   for (const auto& [name, cmd] : CommandTable()) {
-    std::printf("  %-10s %s\n", name.c_str(), cmd.summary.c_str());
+    std::printf("  %-14s %s\n", name.c_str(), cmd.summary.c_str());
   }
 }
 
