@@ -46,6 +46,8 @@ AcPowerFlow::AcPowerFlow(std::shared_ptr<const Grid> grid) : grid_(std::move(gri
   qlim_pq_.assign(nb, 0);
   qlim_mvar_.assign(nb, 0);
   island_.resize(nb);
+  island_ref_.resize(nb);
+  reenergized_.reserve(nb);
   dsu_.resize(nb);
   island_slack_.resize(nb);
   island_best_.resize(nb);
@@ -119,6 +121,9 @@ void AcPowerFlow::CopyStateFrom(const AcPowerFlow& other) {
   if (preferred_slacks_ != other.preferred_slacks_) preferred_slacks_ = other.preferred_slacks_;
   vm_ = other.vm_;
   va_ = other.va_;
+  energized_ = other.energized_;
+  first_topology_ = other.first_topology_;
+  last_failed_ = other.last_failed_;
   topology_dirty_ = true;
 }
 
@@ -198,7 +203,9 @@ void AcPowerFlow::PrepareTopology() {
     } else {
       role_[i] = kPQ;
     }
+    if (live && !energized_[i] && !first_topology_) reenergized_.push_back(i);
     energized_[i] = live;
+    if (role_[i] == kSlack) island_ref_[r] = i;
     if (!live) {
       island_[i] = -1;
       ++num_dead_;
@@ -206,6 +213,14 @@ void AcPowerFlow::PrepareTopology() {
       ++num_islands_;
     }
   }
+  // Buses coming back from a de-energized island start flat, at their island's slack angle:
+  // their old voltages belong to another topology.
+  for (int i : reenergized_) {
+    vm_[i] = 1.0;
+    va_[i] = va_[island_ref_[island_[i]]];
+  }
+  reenergized_.clear();
+  first_topology_ = false;
   for (int i = 0; i < nb; ++i) {
     need_theta_[i] = role_[i] == kPV || role_[i] == kPQ;
     need_vm_[i] = role_[i] == kPQ;
@@ -367,9 +382,22 @@ int AcPowerFlow::NewtonRaphson(const SolveOptions& options, double* max_mismatch
 }
 
 SolveReport AcPowerFlow::Solve(const SolveOptions& options) {
+  SolveReport rep = SolveOnce(options, options.flat_start || last_failed_);
+  if (!rep.converged && options.retry_flat_start && !options.flat_start && !last_failed_) {
+    const int spent = rep.iterations;
+    rep = SolveOnce(options, true);
+    rep.iterations += spent;
+    rep.retried_flat = true;
+    report_ = rep;
+  }
+  last_failed_ = !rep.converged;
+  return rep;
+}
+
+SolveReport AcPowerFlow::SolveOnce(const SolveOptions& options, bool flat) {
   const Grid& g = *grid_;
   const int nb = g.num_buses();
-  if (options.flat_start) SetFlatStart();
+  if (flat) SetFlatStart();
   bool had_qlim = false;
   for (int i = 0; i < nb; ++i) {
     if (qlim_pq_[i]) {

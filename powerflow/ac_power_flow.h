@@ -13,7 +13,8 @@
 // in one Newton system whose unknowns outside the current topology are frozen (identity rows),
 // which keeps one symbolic factorization valid for every branch-status combination.
 //
-// Non-convergence is a result (`SolveReport::converged == false`), never an error.
+// Non-convergence is a result (`SolveReport::converged == false`), never an error; voltages after
+// a failed solve are not meaningful, and the next solve starts flat.
 // Units: inputs and outputs in MW, MVAr, pu, degrees; indices are positions in Network vectors.
 #pragma once
 
@@ -31,6 +32,9 @@ struct SolveOptions {
   bool flat_start = false;        // Vm = 1 (set-points at PV buses), Va = slack angle
   bool enforce_q_limits = false;  // switch PV buses past Qmin/Qmax to PQ at the limit, re-solve
   int max_q_limit_rounds = 10;
+  // A warm start that fails is retried once from a flat start. After a failed solve the next
+  // solve starts flat (the diverged voltages are no starting point).
+  bool retry_flat_start = true;
 };
 
 struct SolveReport {
@@ -42,6 +46,7 @@ struct SolveReport {
   int num_dead_buses = 0;        // buses in islands without generation
   double unserved_mw = 0;        // load of the dead buses
   int q_limit_switches = 0;      // PV buses switched to PQ
+  bool retried_flat = false;     // the warm start failed and a flat start was tried
 };
 
 struct BranchFlow {
@@ -110,6 +115,7 @@ class AcPowerFlow {
   PowerFlowResult Result() const;
 
  private:
+  SolveReport SolveOnce(const SolveOptions& options, bool flat);
   void PrepareTopology();
   void PrepareInjections();
   int NewtonRaphson(const SolveOptions& options, double* max_mismatch, bool* singular);
@@ -130,6 +136,10 @@ class AcPowerFlow {
   std::vector<char> role_, energized_, qlim_pq_;
   std::vector<double> qlim_mvar_;
   std::vector<int> island_;
+  std::vector<int> island_ref_;   // a slack bus of each island root
+  std::vector<int> reenergized_;  // scratch
+  bool first_topology_ = true;
+  bool last_failed_ = false;
   std::vector<int> dsu_;  // union-find scratch
   std::vector<int> island_slack_;  // scratch: chosen slack per island root
   std::vector<double> island_best_;
