@@ -34,24 +34,59 @@ TEST(PoolConformance, TwoThreadsSync) { testing::RunConformance(PoolFactory(2), 
 TEST(PoolConformance, OneThreadAsync) { testing::RunConformance(PoolFactory(1), PoolFactory(1), 6, 2); }
 TEST(PoolConformance, TwoThreadsAsync) { testing::RunConformance(PoolFactory(2), PoolFactory(1), 7, 3); }
 
-// Stepping envs one by one through the Env interface gives the pool's rows.
+// The conformance baseline: each env stepped alone through the Env interface, with NEXT_STEP
+// autoreset done by hand, gives exactly the pool's rows, step after step.
 TEST(Pool, MatchesSingleEnvLoop) {
+  constexpr int kEnvs = 3, kSteps = 60;
   PoolOptions options;
-  options.num_envs = 3;
+  options.num_envs = kEnvs;
   options.seed = 99;
-  options.autoreset = AutoresetMode::kDisabled;
+  options.num_threads = 2;
   auto pool = MakePool(options);
-  auto first = pool->Reset();
-  ASSERT_TRUE(first.ok());
-  for (int32_t i = 0; i < 3; ++i) {
-    auto env = Registry::Global().Make("tutorial", kShortEpisodes);
-    ASSERT_TRUE(env.ok());
-    StepBatch b;
-    b.Allocate((*env)->spec(), 1, false);
-    (*env)->Reset(99 + i, StepSlot(&b, 0));
-    b.env_id.data<int32_t>()[0] = i;
-    EXPECT_EQ(RowBytes(b, 0, false), RowBytes(**first, i, false)) << "env " << i;
+  auto batch = pool->Reset();
+  ASSERT_TRUE(batch.ok());
+  std::vector<std::unique_ptr<Env>> envs;
+  std::vector<StepBatch> rows(kEnvs);
+  std::vector<bool> ended(kEnvs, false);
+  std::vector<int32_t> elapsed(kEnvs, 0);
+  for (int32_t i = 0; i < kEnvs; ++i) {
+    envs.push_back(*Registry::Global().Make("tutorial", kShortEpisodes));
+    rows[i].Allocate(envs[i]->spec(), 1, false);
+    envs[i]->Reset(99 + i, StepSlot(&rows[i], 0));
+    rows[i].env_id.data<int32_t>()[0] = i;
+    ASSERT_EQ(RowBytes(rows[i], 0, false), RowBytes(**batch, i, false)) << "reset of env " << i;
   }
+  ActionBatch actions, one;
+  actions.Allocate(pool->spec(), kEnvs);
+  one.Allocate(pool->spec(), 1);
+  int episode_ends = 0;
+  for (int t = 0; t < kSteps; ++t) {
+    for (int32_t i = 0; i < kEnvs; ++i) {
+      PolicyRow(pool->spec(), i, t, reinterpret_cast<const bool*>(rows[i].action_mask.row(0)),
+                actions, i);
+    }
+    batch = pool->Step(actions);
+    ASSERT_TRUE(batch.ok()) << batch.status();
+    for (int32_t i = 0; i < kEnvs; ++i) {
+      StepSlot slot(&rows[i], 0);
+      if (ended[i]) {
+        envs[i]->Reset(std::nullopt, slot);
+        elapsed[i] = 0;
+      } else {
+        for (size_t k = 0; k < actions.leaves.size(); ++k) {
+          std::memcpy(one.leaves[k].row(0), actions.leaves[k].row(i), actions.leaves[k].row_bytes());
+        }
+        envs[i]->Step(ActionRow(&one, 0), slot);
+        ++elapsed[i];
+      }
+      ended[i] = slot.terminated() || slot.truncated();
+      episode_ends += ended[i];
+      rows[i].elapsed_step.data<int32_t>()[0] = elapsed[i];
+      ASSERT_EQ(RowBytes(rows[i], 0, false), RowBytes(**batch, i, false))
+          << "env " << i << " step " << t;
+    }
+  }
+  EXPECT_GE(episode_ends, kEnvs);  // the comparison crossed episode boundaries
 }
 
 TEST(Pool, NextStepResetsOnTheStepAfterTheEnd) {

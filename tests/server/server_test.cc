@@ -5,7 +5,9 @@
 #include <gtest/gtest.h>
 #include <grpcpp/grpcpp.h>
 
+#include <cstdio>
 #include <thread>
+#include <unistd.h>
 
 #include "grpcpp/health_check_service_interface.h"
 #include "proto/codec.h"
@@ -275,6 +277,22 @@ TEST_F(ServerTest, SnapshotOverTheWire) {
   v1::StepResponse out;
   grpc::ClientContext ctx;
   ExpectError(stub_->RestoreState(&ctx, restore, &out), grpc::StatusCode::NOT_FOUND, "snapshot");
+}
+
+TEST(ServerLifecycle, ServesOnAUnixSocket) {
+  ServerOptions options;
+  options.address = "127.0.0.1:0";
+  options.unix_socket = ::testing::TempDir() + "gridrl-test-" + std::to_string(getpid()) + ".sock";
+  auto server = GridrlServer::Start(options);
+  ASSERT_TRUE(server.ok()) << server.status();
+  auto stub = v1::EnvService::NewStub(
+      grpc::CreateChannel("unix:" + options.unix_socket, grpc::InsecureChannelCredentials()));
+  v1::ListEnvsResponse list;
+  grpc::ClientContext ctx;
+  ASSERT_TRUE(stub->ListEnvs(&ctx, {}, &list).ok());
+  EXPECT_GT(list.envs_size(), 0);
+  (*server)->Stop();
+  std::remove(options.unix_socket.c_str());
 }
 
 TEST(ServerLifecycle, IdleSessionsAreClosed) {
