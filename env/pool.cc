@@ -264,8 +264,13 @@ void EnvPool::Enqueue(const std::vector<int32_t>& ids) {
     std::lock_guard lock(mu_);
     queue_.insert(queue_.end(), ids.begin(), ids.end());
     pending_ += static_cast<int64_t>(ids.size());
+    // Synchronous: one contiguous chunk per thread (fewest hand-offs). Asynchronous: one env at
+    // a time, so each env is reported the moment it is done and a batch is ready as early as
+    // possible.
     const int64_t threads = std::max<int64_t>(1, options_.num_threads);
-    chunk_size_ = std::max<int64_t>(1, (static_cast<int64_t>(queue_.size()) + threads - 1) / threads);
+    chunk_size_ = sync_ ? std::max<int64_t>(1, (static_cast<int64_t>(queue_.size()) + threads - 1) /
+                                                   threads)
+                        : 1;
   }
   if (!workers_.empty()) work_cv_.notify_all();
 }
