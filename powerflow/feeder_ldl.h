@@ -43,7 +43,7 @@ class FeederLdl {
   std::vector<int> ap_, ai_;   // upper-triangular CSC of P A P^T (row <= col)
   std::vector<Complex> ax_;
   std::vector<int> parent_, lnz_, lp_, li_, flag_, pattern_;
-  std::vector<Complex> lx_, d_;
+  std::vector<Complex> lx_, d_, dinv_;
   mutable std::vector<Complex> y_, work_;
 };
 

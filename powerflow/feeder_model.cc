@@ -118,8 +118,12 @@ absl::Status ValidateFeeder(const FeederData& d) {
     const size_t n = l.nodes1.size();
     if (bad_bus(l.bus1) || bad_bus(l.bus2) || l.bus1 == l.bus2)
       return absl::InvalidArgumentError(absl::StrCat("line ", l.name, ": bad buses"));
-    if (n == 0 || l.nodes2.size() != n || bad_nodes(l.nodes1) || bad_nodes(l.nodes2))
-      return absl::InvalidArgumentError(absl::StrCat("line ", l.name, ": bad node lists"));
+    bool grounded = false;
+    for (int k : l.nodes1) grounded |= k == 0;
+    for (int k : l.nodes2) grounded |= k == 0;
+    if (n == 0 || l.nodes2.size() != n || bad_nodes(l.nodes1) || bad_nodes(l.nodes2) || grounded)
+      return absl::InvalidArgumentError(
+          absl::StrCat("line ", l.name, ": node lists must be phases 1..3 of equal length"));
     if (l.r_ohm.size() != n * n || l.x_ohm.size() != n * n || l.b_siemens.size() != n * n)
       return absl::InvalidArgumentError(absl::StrCat("line ", l.name, ": matrices must be ", n,
                                                      "x", n));

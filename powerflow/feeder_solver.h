@@ -45,6 +45,7 @@ struct FeederSolveOptions {
   int max_iterations = 100;
   int max_control_rounds = 30;
   bool warm_start = true;
+  int anderson_depth = 2;  // Anderson acceleration of the fixed point (0 = plain iteration)
   double vmin_pu = 0.95, vmax_pu = 1.05;  // constraint checks
 };
 
@@ -116,6 +117,7 @@ class FeederModel {
   const std::vector<Node>& nodes() const { return nodes_; }
   int NodeIndex(int bus, int phase) const;  // -1 if the bus has no such phase
   int line_offset(int line) const { return line_offset_[line]; }
+  int factor_nonzeros() const { return ldl_template_.factor_nonzeros(); }
 
   // Internal compiled data, used by FeederSolver.
   struct Stamp {
@@ -133,6 +135,7 @@ class FeederModel {
     Complex s_va;    // per-coil nominal power (loads)
     double vbase;    // coil base volts
     Complex yeq;     // nominal admittance (capacitor: its admittance)
+    Complex ymat;    // the part kept in the matrix; the rest is an injection
     Stamp stamp;     // 2x2 (or 1x1 for ground)
   };
 
@@ -150,6 +153,7 @@ class FeederModel {
   std::vector<std::array<Complex, 9>> source_y_;  // 3x3 source admittance
   std::vector<std::array<Complex, 3>> source_e_;  // open-circuit phase voltages
   std::vector<int> diag_pos_;
+  std::vector<double> inv_vbase2_;
   std::vector<int> source_tie_;  // line index or -1
   FeederLdl ldl_template_;       // analysed pattern, copied into each solver
 };
@@ -171,6 +175,8 @@ class FeederSolver {
   void Assemble(const FeederState& s, const std::vector<int>& taps);
   void TransformerY(int t, double tap1, double tap2, Complex* y) const;
   void Iterate(const FeederState& s, const FeederSolveOptions& o);
+  void AndersonStep(int it, double change, const FeederSolveOptions& o);
+  static constexpr int kMaxAndersonDepth = 3;
   void ComputeOutputs(const FeederState& s, const std::vector<int>& taps,
                       const FeederSolveOptions& o);
   bool RegulateTaps(const FeederState& s, std::vector<int>* taps);
@@ -191,6 +197,9 @@ class FeederSolver {
   std::vector<Complex> der_s_;            // current PQ injection per DER (VA, 3-phase)
   std::vector<Complex> rhs_, isrc_, vnew_;
   std::vector<Complex> ybuf_;
+  std::vector<Complex> f_, aa_fprev_, aa_gprev_, aa_df_, aa_dg_;
+  int aa_count_ = 0;
+  double aa_last_change_ = 0;
 };
 
 }  // namespace gridrl::powerflow

@@ -1,0 +1,129 @@
+// Three-phase feeder power flow on IEEE 123 (published taps): full solves and re-solves after a
+// switch toggle, the cases the resilience123 environment runs once per step.
+//
+//   build/bin/gridrl-feeder-bench [--benchmark_filter=...]
+// bench/feeder_vs_opendss.py runs this binary next to OpenDSS and prints the ratios.
+#include <cstdlib>
+#include <filesystem>
+#include <memory>
+#include <string>
+
+#include "benchmark/benchmark.h"
+#include "powerflow/dss_reader.h"
+#include "powerflow/feeder_model.h"
+#include "powerflow/feeder_solver.h"
+
+namespace pf = gridrl::powerflow;
+
+namespace {
+
+std::string DssPath() {
+  if (const char* p = std::getenv("GRIDRL_IEEE123_DSS")) return p;
+  return std::string(GRIDRL_SOURCE_DIR) + "/../shared/data/ieee123/opendss/IEEE123Switches.dss";
+}
+
+std::shared_ptr<const pf::FeederModel> Model() {
+  static std::shared_ptr<const pf::FeederModel> model = [] {
+    auto d = pf::LoadFeeder("ieee123");
+    if (!d.ok()) std::abort();
+    auto m = pf::FeederModel::Build(*d);
+    if (!m.ok()) std::abort();
+    return *m;
+  }();
+  return model;
+}
+
+// Parse the OpenDSS text, compile the model, solve (published taps set as in the golden test).
+void BM_FeederFromDssText(benchmark::State& state) {
+  const std::string path = DssPath();
+  if (!std::filesystem::exists(path)) {
+    state.SkipWithError("IEEE123Switches.dss not found (set GRIDRL_IEEE123_DSS)");
+    return;
+  }
+  const int taps[] = {7, -1, 0, -1, 8, 1, 5};
+  for (auto _ : state) {
+    auto d = pf::ReadDssFile(path);
+    auto m = pf::FeederModel::Build(*d);
+    pf::FeederSolver solver(*m);
+    pf::FeederState s = (*m)->NormalState();
+    for (int i = 0; i < 7; ++i) s.taps[i] = taps[i];
+    const auto& r = solver.Solve(s);
+    if (!r.converged) state.SkipWithError("not converged");
+    benchmark::DoNotOptimize(r.v.data());
+  }
+}
+BENCHMARK(BM_FeederFromDssText)->Unit(benchmark::kMicrosecond);
+
+// Compile the immutable model from FeederData (node table, Yprims, ordering, symbolic LDL).
+void BM_FeederModelBuild(benchmark::State& state) {
+  auto d = pf::LoadFeeder("ieee123");
+  for (auto _ : state) {
+    auto m = pf::FeederModel::Build(*d);
+    benchmark::DoNotOptimize(m);
+  }
+}
+BENCHMARK(BM_FeederModelBuild)->Unit(benchmark::kMicrosecond);
+
+// A full solve on a compiled model: new workspace, assembly, factorization, flat start.
+void BM_FeederFullSolve(benchmark::State& state) {
+  auto m = Model();
+  pf::FeederState s = m->NormalState();
+  for (auto _ : state) {
+    pf::FeederSolver solver(m);
+    const auto& r = solver.Solve(s);
+    if (!r.converged) state.SkipWithError("not converged");
+    benchmark::DoNotOptimize(r.v.data());
+  }
+}
+BENCHMARK(BM_FeederFullSolve)->Unit(benchmark::kMicrosecond);
+
+// Re-solve after toggling one switch (tie 151-300, Sw7): refactorization + warm iterations.
+void BM_FeederToggleResolve(benchmark::State& state) {
+  auto m = Model();
+  pf::FeederSolver solver(m);
+  pf::FeederState s = m->NormalState();
+  const int sw = m->data().FindLine("Sw7");
+  solver.Solve(s);
+  for (auto _ : state) {
+    s.line_closed[sw] ^= 1;
+    const auto& r = solver.Solve(s);
+    if (!r.converged) state.SkipWithError("not converged");
+    benchmark::DoNotOptimize(r.v.data());
+  }
+  state.counters["iterations"] = solver.result().iterations;
+}
+BENCHMARK(BM_FeederToggleResolve)->Unit(benchmark::kMicrosecond);
+
+// Re-solve after toggling a normally-closed switch that islands a zone (Sw3 18-135): the zone
+// goes dark and comes back, so half the steps start energised nodes from flat voltages.
+void BM_FeederIslandingToggleResolve(benchmark::State& state) {
+  auto m = Model();
+  pf::FeederSolver solver(m);
+  pf::FeederState s = m->NormalState();
+  const int sw = m->data().FindLine("Sw3");
+  solver.Solve(s);
+  for (auto _ : state) {
+    s.line_closed[sw] ^= 1;
+    const auto& r = solver.Solve(s);
+    if (!r.converged) state.SkipWithError("not converged");
+    benchmark::DoNotOptimize(r.v.data());
+  }
+}
+BENCHMARK(BM_FeederIslandingToggleResolve)->Unit(benchmark::kMicrosecond);
+
+// Same state again (e.g. only DER setpoints changed): no refactorization, warm start.
+void BM_FeederResolveUnchanged(benchmark::State& state) {
+  auto m = Model();
+  pf::FeederSolver solver(m);
+  pf::FeederState s = m->NormalState();
+  solver.Solve(s);
+  for (auto _ : state) {
+    const auto& r = solver.Solve(s);
+    benchmark::DoNotOptimize(r.v.data());
+  }
+}
+BENCHMARK(BM_FeederResolveUnchanged)->Unit(benchmark::kMicrosecond);
+
+}  // namespace
+
+BENCHMARK_MAIN();

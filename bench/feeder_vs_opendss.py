@@ -1,0 +1,149 @@
+#!/usr/bin/env python3
+"""Side by side, in one run: OpenDSS (opendssdirect.py) and gridrl's three-phase solver on the
+IEEE 123 feeder with the published regulator taps locked.
+
+    python3 bench/feeder_vs_opendss.py [--bench build/bin/gridrl-feeder-bench] [--dss-dir DIR]
+
+Installs opendssdirect.py into the project venv (.venv) when missing and re-runs itself there.
+OpenDSS is timed in-process (perf_counter around each call; the Python call overhead, a few
+microseconds, is included and is small next to its solve). gridrl is timed by its Google
+Benchmark binary (bench/feeder_bench.cc) on the same machine in the same run.
+
+Cases:
+  from text      parse the .dss files, build, solve       (OpenDSS: compile + solve)
+  full solve     a solve on an already-built model, cold  (OpenDSS: first solve after compile)
+  toggle         re-solve after opening/closing tie Sw7   (OpenDSS: open/close Line.Sw7 + solve)
+  islanding      re-solve after opening/closing Sw3, which islands zone C (de-energised)
+Both solvers converge to their own tolerance: OpenDSS at its default (1e-4 pu), or at
+--opendss-tol; gridrl at its default 1e-9 pu (stricter).
+"""
+import argparse
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+VENV = ROOT / ".venv"
+TAPS = {"reg1a": 7, "reg2a": -1, "reg3a": 0, "reg3c": -1, "reg4a": 8, "reg4b": 1, "reg4c": 5}
+
+
+def ensure_venv():
+    if os.environ.get("GRIDRL_BENCH_IN_VENV") == "1":
+        return
+    py = VENV / "bin" / "python"
+    if not py.exists():
+        subprocess.check_call([sys.executable, "-m", "venv", str(VENV)])
+    if subprocess.call([str(py), "-c", "import opendssdirect"], stderr=subprocess.DEVNULL) != 0:
+        subprocess.check_call([str(py), "-m", "pip", "install", "-q", "opendssdirect.py"])
+    env = dict(os.environ, GRIDRL_BENCH_IN_VENV="1")
+    os.execve(str(py), [str(py), __file__, *sys.argv[1:]], env)
+
+
+def compile_feeder(dss, master, tol):
+    dss.Text.Command("clear")
+    dss.Text.Command(f'compile "{master}"')
+    for t, steps in TAPS.items():
+        dss.Text.Command(f"Transformer.{t}.wdg=2 tap={1 + 0.00625 * steps}")
+    dss.Text.Command("set controlmode=off")
+    if tol is not None:
+        dss.Text.Command(f"set tolerance={tol}")
+
+
+def time_opendss(dss, master, tol, repeats):
+    out = {}
+    # From text: compile + solve.
+    ts = []
+    for _ in range(max(5, repeats // 20)):
+        t0 = time.perf_counter()
+        compile_feeder(dss, master, tol)
+        dss.Text.Command("solve")
+        ts.append(time.perf_counter() - t0)
+    out["from_text"] = statistics.median(ts)
+    # Full solve: the first solve of a freshly compiled circuit (builds Y, initialises).
+    ts = []
+    for _ in range(max(5, repeats // 20)):
+        compile_feeder(dss, master, tol)
+        t0 = time.perf_counter()
+        dss.Text.Command("solve")
+        ts.append(time.perf_counter() - t0)
+        assert dss.Solution.Converged()
+    out["full_solve"] = statistics.median(ts)
+    out["iterations_full"] = dss.Solution.Iterations()
+    # Toggle re-solves.
+    for key, line in (("toggle", "Sw7"), ("islanding", "Sw3")):
+        compile_feeder(dss, master, tol)
+        dss.Text.Command("solve")
+        closed = line != "Sw7"
+        ts = []
+        for _ in range(repeats):
+            cmd = f"open Line.{line} 1" if closed else f"close Line.{line} 1"
+            t0 = time.perf_counter()
+            if line == "Sw7":
+                dss.Text.Command(cmd.replace(" 1", " 2"))
+            else:
+                dss.Text.Command(cmd)
+            dss.Text.Command("solve")
+            ts.append(time.perf_counter() - t0)
+            closed = not closed
+        out[key] = statistics.median(ts)
+    return out
+
+
+def time_gridrl(bench, repeats_min_time):
+    res = subprocess.run(
+        [str(Path(bench).resolve()), "--benchmark_format=json", f"--benchmark_min_time={repeats_min_time}"],
+        check=True, capture_output=True, text=True)
+    data = json.loads(res.stdout)
+    by_name = {b["name"]: b for b in data["benchmarks"]}
+
+    def seconds(name):
+        b = by_name[name]
+        scale = {"ns": 1e-9, "us": 1e-6, "ms": 1e-3, "s": 1.0}[b["time_unit"]]
+        return b["real_time"] * scale
+
+    return {
+        "from_text": seconds("BM_FeederFromDssText"),
+        "full_solve": seconds("BM_FeederFullSolve"),
+        "toggle": seconds("BM_FeederToggleResolve"),
+        "islanding": seconds("BM_FeederIslandingToggleResolve"),
+        "context": data.get("context", {}),
+    }
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--bench", default=str(ROOT / "build/bin/gridrl-feeder-bench"))
+    parser.add_argument("--dss-dir", default=str(ROOT.parent / "shared/data/ieee123/opendss"))
+    parser.add_argument("--repeats", type=int, default=400)
+    parser.add_argument("--opendss-tol", type=float, default=None,
+                        help="OpenDSS convergence tolerance (default: its own, 1e-4)")
+    args = parser.parse_args()
+    ensure_venv()
+    import opendssdirect as dss
+
+    # OpenDSS's compile changes the working directory: resolve paths first.
+    args.bench = str(Path(args.bench).resolve())
+    master = Path(args.dss_dir).resolve() / "IEEE123Switches.dss"
+    if not Path(args.bench).exists():
+        sys.exit(f"{args.bench} not found: build gridrl-feeder-bench first")
+    env_dss = dict(os.environ, GRIDRL_IEEE123_DSS=str(master))
+    os.environ.update(env_dss)
+    o = time_opendss(dss, master, args.opendss_tol, args.repeats)
+    g = time_gridrl(args.bench, 1.0)
+    print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cpus, "
+          f"{g['context'].get('mhz_per_cpu', '?')} MHz; OpenDSS "
+          f"{dss.Basic.Version().splitlines()[0][:60]}")
+    print(f"OpenDSS tolerance: {args.opendss_tol or 'default (1e-4)'}; gridrl tolerance 1e-9; "
+          f"OpenDSS iterations on a full solve: {o['iterations_full']}")
+    print(f"{'case':<12} {'OpenDSS':>12} {'gridrl':>12} {'speed-up':>9}")
+    for key in ("from_text", "full_solve", "toggle", "islanding"):
+        print(f"{key:<12} {o[key] * 1e6:>10.1f}us {g[key] * 1e6:>10.1f}us {o[key] / g[key]:>8.1f}x")
+
+
+if __name__ == "__main__":
+    main()
