@@ -77,6 +77,7 @@ absl::Status RunMatpowerPf(const Args& args) {
   auto opts = ReadSolveOptions(args);
   if (!opts.ok()) return opts.status();
   const bool dc = args.Flag("dc");
+  if (auto s = args.CheckAllUsed(); !s.ok()) return s;  // before any work
   auto grid = LoadGrid(*case_arg);
   if (!grid.ok()) return grid.status();
   const pf::Network& net = (*grid)->network();
@@ -189,6 +190,7 @@ absl::Status RunMatpowerN1(const Args& args) {
   auto threads = args.GetInt("threads", 1);
   if (!threads.ok()) return threads.status();
   if (*threads < 1 || *threads > 256) return absl::InvalidArgumentError("--threads: expected 1..256");
+  if (auto s = args.CheckAllUsed(); !s.ok()) return s;  // before any work
   auto grid = LoadGrid(*case_arg);
   if (!grid.ok()) return grid.status();
   const pf::Network& net = (*grid)->network();
@@ -272,6 +274,8 @@ absl::Status RunImportCase(const Args& args) {
   auto in = args.Get("matpower");
   auto name = args.Get("name");
   auto out = args.Get("out");
+  auto notice_path = args.Get("notice-file");
+  if (auto s = args.CheckAllUsed(); !s.ok()) return s;
   if (!in || !name || !out) {
     return absl::InvalidArgumentError("usage: gridrl import-case --matpower PATH --name NAME --out PATH");
   }
@@ -280,7 +284,7 @@ absl::Status RunImportCase(const Args& args) {
   if (!net.ok()) return net.status();
   net->name = *name;
   net->source = std::string(std::filesystem::path(*in).filename());
-  if (auto notice_path = args.Get("notice-file")) {
+  if (notice_path) {
     std::ifstream f(*notice_path);
     if (!f) return absl::NotFoundError(absl::StrCat("--notice-file: cannot open '", *notice_path, "'"));
     std::stringstream ss;
