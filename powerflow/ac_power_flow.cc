@@ -152,7 +152,7 @@ void AcPowerFlow::PrepareTopology() {
   for (int i = 0; i < nb; ++i) {
     island_[i] = Find(dsu_, i);
     island_slack_[i] = -1;
-    island_best_[i] = -1;
+    island_best_[i] = -std::numeric_limits<double>::infinity();
     island_has_ref_[i] = 0;
     island_has_gen_[i] = 0;
   }
@@ -166,8 +166,8 @@ void AcPowerFlow::PrepareTopology() {
     if (types[b] == BusType::kIsolated) continue;
     const int r = island_[b];
     island_has_gen_[r] = 1;
-    const double size = net.gens[k].pmax_mw;
-    if (size > island_best_[r]) {
+    const double size = std::isnan(net.gens[k].pmax_mw) ? 0.0 : net.gens[k].pmax_mw;
+    if (island_slack_[r] < 0 || size > island_best_[r]) {
       island_best_[r] = size;
       island_slack_[r] = b;
     }
@@ -176,9 +176,9 @@ void AcPowerFlow::PrepareTopology() {
     if (b < 0 || b >= nb) continue;
     const int r = island_[b];
     if (island_has_ref_[r] || !island_has_gen_[r]) continue;
-    if (island_best_[r] != -2) {  // first preference in this island wins
+    if (island_best_[r] != std::numeric_limits<double>::infinity()) {  // first preference wins
       island_slack_[r] = b;
-      island_best_[r] = -2;
+      island_best_[r] = std::numeric_limits<double>::infinity();
     }
   }
   // Generators per bus.
