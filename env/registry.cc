@@ -9,6 +9,8 @@ Registry& Registry::Global() {
   static Registry* registry = [] {
     auto* r = new Registry();
     RegisterTutorialEnv(*r);
+    RegisterRestoration70Env(*r);
+    RegisterUcRts96Env(*r);
     return r;
   }();
   return *registry;

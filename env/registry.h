@@ -43,5 +43,7 @@ class Registry {
 
 // Each built-in environment provides one of these (defined next to the environment).
 void RegisterTutorialEnv(Registry& registry);
+void RegisterRestoration70Env(Registry& registry);
+void RegisterUcRts96Env(Registry& registry);
 
 }  // namespace gridrl::env
