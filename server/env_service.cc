@@ -14,11 +14,6 @@ grpc::Status ToGrpcStatus(const absl::Status& status) {
 
 namespace {
 
-absl::Status RequireSessionId(const std::string& id) {
-  if (id.empty()) return absl::InvalidArgumentError("session_id is empty");
-  return absl::OkStatus();
-}
-
 std::vector<int32_t> Ids(const google::protobuf::RepeatedField<int32_t>& ids) {
   return {ids.begin(), ids.end()};
 }
@@ -111,52 +106,47 @@ grpc::Status EnvServiceImpl::CreateSession(grpc::ServerContext*,
   return ToGrpcStatus(status);
 }
 
-absl::Status EnvServiceImpl::DoReset(const v1::ResetRequest& request, v1::StepResponse* response) {
-  if (auto s = RequireSessionId(request.session_id()); !s.ok()) return s;
-  auto session = sessions_->Get(request.session_id());
+template <typename Fn>
+absl::Status EnvServiceImpl::WithSession(const std::string& session_id, Fn&& fn) {
+  if (session_id.empty()) return absl::InvalidArgumentError("session_id is empty");
+  auto session = sessions_->Get(session_id);
   if (!session.ok()) return session.status();
   Session& s = **session;
   std::lock_guard lock(s.mu);
   s.Touch();
-  std::vector<int32_t> ids = Ids(request.env_ids());
-  std::optional<uint64_t> seed;
-  if (request.has_seed()) seed = request.seed();
-  if (auto st = s.pool->SendReset(ids, seed); !st.ok()) return st;
-  if (request.no_wait()) return absl::OkStatus();
-  auto batch = s.pool->Recv();
+  return fn(s);
+}
+
+namespace {
+absl::Status Encode(const absl::StatusOr<const env::StepBatch*>& batch, v1::StepResponse* out) {
   if (!batch.ok()) return batch.status();
-  codec::ToProto(**batch, response);
+  codec::ToProto(**batch, out);
   return absl::OkStatus();
+}
+}  // namespace
+
+absl::Status EnvServiceImpl::DoReset(const v1::ResetRequest& request, v1::StepResponse* response) {
+  return WithSession(request.session_id(), [&](Session& s) -> absl::Status {
+    std::optional<uint64_t> seed;
+    if (request.has_seed()) seed = request.seed();
+    if (auto st = s.pool->SendReset(Ids(request.env_ids()), seed); !st.ok()) return st;
+    return request.no_wait() ? absl::OkStatus() : Encode(s.pool->Recv(), response);
+  });
 }
 
 absl::Status EnvServiceImpl::DoStep(const v1::StepRequest& request, v1::StepResponse* response) {
-  if (auto s = RequireSessionId(request.session_id()); !s.ok()) return s;
-  auto session = sessions_->Get(request.session_id());
-  if (!session.ok()) return session.status();
-  Session& s = **session;
-  std::lock_guard lock(s.mu);
-  s.Touch();
-  if (auto st = codec::FromProto(request.action(), s.pool->spec(), &s.actions); !st.ok()) return st;
-  std::vector<int32_t> ids = Ids(request.env_ids());
-  if (auto st = s.pool->Send(s.actions, ids); !st.ok()) return st;
-  if (request.no_wait()) return absl::OkStatus();
-  auto batch = s.pool->Recv();
-  if (!batch.ok()) return batch.status();
-  codec::ToProto(**batch, response);
-  return absl::OkStatus();
+  return WithSession(request.session_id(), [&](Session& s) -> absl::Status {
+    if (auto st = codec::FromProto(request.action(), s.pool->spec(), &s.actions); !st.ok()) {
+      return st;
+    }
+    if (auto st = s.pool->Send(s.actions, Ids(request.env_ids())); !st.ok()) return st;
+    return request.no_wait() ? absl::OkStatus() : Encode(s.pool->Recv(), response);
+  });
 }
 
 absl::Status EnvServiceImpl::DoRecv(const v1::RecvRequest& request, v1::StepResponse* response) {
-  if (auto s = RequireSessionId(request.session_id()); !s.ok()) return s;
-  auto session = sessions_->Get(request.session_id());
-  if (!session.ok()) return session.status();
-  Session& s = **session;
-  std::lock_guard lock(s.mu);
-  s.Touch();
-  auto batch = s.pool->Recv();
-  if (!batch.ok()) return batch.status();
-  codec::ToProto(**batch, response);
-  return absl::OkStatus();
+  return WithSession(request.session_id(),
+                     [&](Session& s) { return Encode(s.pool->Recv(), response); });
 }
 
 grpc::Status EnvServiceImpl::Reset(grpc::ServerContext*, const v1::ResetRequest* request,
@@ -211,58 +201,36 @@ grpc::Status EnvServiceImpl::StepStream(
 
 grpc::Status EnvServiceImpl::SaveState(grpc::ServerContext*, const v1::SaveStateRequest* request,
                                        v1::SaveStateResponse* response) {
-  auto status = [&]() -> absl::Status {
-    if (auto s = RequireSessionId(request->session_id()); !s.ok()) return s;
-    auto session = sessions_->Get(request->session_id());
-    if (!session.ok()) return session.status();
-    Session& s = **session;
-    std::lock_guard lock(s.mu);
-    s.Touch();
+  return ToGrpcStatus(WithSession(request->session_id(), [&](Session& s) -> absl::Status {
     auto id = s.pool->SaveState(Ids(request->env_ids()));
     if (!id.ok()) return id.status();
     response->set_snapshot_id(*id);
     return absl::OkStatus();
-  }();
-  return ToGrpcStatus(status);
+  }));
 }
 
 grpc::Status EnvServiceImpl::RestoreState(grpc::ServerContext*,
                                           const v1::RestoreStateRequest* request,
                                           v1::StepResponse* response) {
-  auto status = [&]() -> absl::Status {
-    if (auto s = RequireSessionId(request->session_id()); !s.ok()) return s;
-    auto session = sessions_->Get(request->session_id());
-    if (!session.ok()) return session.status();
-    Session& s = **session;
-    std::lock_guard lock(s.mu);
-    s.Touch();
-    auto batch = s.pool->RestoreState(request->snapshot_id());
-    if (!batch.ok()) return batch.status();
-    codec::ToProto(**batch, response);
-    return absl::OkStatus();
-  }();
-  return ToGrpcStatus(status);
+  return ToGrpcStatus(WithSession(request->session_id(), [&](Session& s) {
+    return Encode(s.pool->RestoreState(request->snapshot_id()), response);
+  }));
 }
 
 grpc::Status EnvServiceImpl::ReleaseState(grpc::ServerContext*,
                                           const v1::ReleaseStateRequest* request,
                                           v1::ReleaseStateResponse*) {
-  auto status = [&]() -> absl::Status {
-    if (auto s = RequireSessionId(request->session_id()); !s.ok()) return s;
-    auto session = sessions_->Get(request->session_id());
-    if (!session.ok()) return session.status();
-    Session& s = **session;
-    std::lock_guard lock(s.mu);
-    s.Touch();
+  return ToGrpcStatus(WithSession(request->session_id(), [&](Session& s) {
     return s.pool->ReleaseState(request->snapshot_id());
-  }();
-  return ToGrpcStatus(status);
+  }));
 }
 
 grpc::Status EnvServiceImpl::CloseSession(grpc::ServerContext*,
                                           const v1::CloseSessionRequest* request,
                                           v1::CloseSessionResponse*) {
-  if (auto s = RequireSessionId(request->session_id()); !s.ok()) return ToGrpcStatus(s);
+  if (request->session_id().empty()) {
+    return ToGrpcStatus(absl::InvalidArgumentError("session_id is empty"));
+  }
   return ToGrpcStatus(sessions_->Close(request->session_id()));
 }
 

@@ -43,6 +43,9 @@ class EnvServiceImpl final : public v1::EnvService::Service {
   absl::Status DoReset(const v1::ResetRequest& request, v1::StepResponse* response);
   absl::Status DoStep(const v1::StepRequest& request, v1::StepResponse* response);
   absl::Status DoRecv(const v1::RecvRequest& request, v1::StepResponse* response);
+  // Looks the session up, holds its lock and marks it used while `fn(session)` runs.
+  template <typename Fn>
+  absl::Status WithSession(const std::string& session_id, Fn&& fn);
 
   SessionManager* sessions_;
   std::mutex spec_cache_mu_;
