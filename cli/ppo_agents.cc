@@ -1,0 +1,232 @@
+// `gridrl train --agent ppo` and `gridrl eval` of a PPO checkpoint, for every environment; the
+// env runs in-process (EnvPool) or on a gridrl-server (--server ADDRESS) through the same trainer.
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_split.h"
+#include "agents/ppo.h"
+#include "cli/command.h"
+#include "env/pool.h"
+#ifdef GRIDRL_HAVE_GRPC
+#include "clients/cpp/remote_vec_env.h"
+#endif
+
+namespace gridrl::cli {
+namespace {
+
+constexpr char kPpoUsage[] =
+    "gridrl train --env ID --agent ppo --out DIR [--episodes N] [--seed S] [--num-envs N]\n"
+    "             [--threads N] [--config KEY=VALUE ...] [--server ADDRESS] [--resume]\n"
+    "             [--hidden 64,64] [--lr 3e-4] [--rollout-steps 128] [--update-every-episodes K]\n"
+    "             [--epochs 4] [--minibatch 64] [--clip 0.2] [--ent-coef 0.01] [--vf-coef 0.5]\n"
+    "             [--gamma 0.99] [--gae-lambda 0.95] [--max-grad-norm 0.5] [--target-kl 0]\n"
+    "             [--no-obs-norm] [--no-reward-norm] [--checkpoint-every 10]\n"
+    "gridrl eval --checkpoint DIR [--episodes 10] [--seed S] [--num-envs N] [--stochastic]\n"
+    "            [--server ADDRESS]\n"
+    "  Writes DIR/progress.csv (per update: reward, KL, entropy, losses, steps/s), DIR/episodes.csv\n"
+    "  and DIR/checkpoint.json; --resume continues from DIR/checkpoint.json.";
+
+absl::StatusOr<std::unique_ptr<env::VecEnv>> MakeVecEnv(const std::string& env_id,
+                                                        const std::vector<std::string>& config_kv,
+                                                        const env::PoolOptions& options,
+                                                        const std::string& server) {
+  env::ConfigOverrides config;
+  for (const auto& kv : config_kv) {
+    if (auto s = env::ParseOverride(kv, config); !s.ok()) return s;
+  }
+  if (!server.empty()) {
+#ifdef GRIDRL_HAVE_GRPC
+    client::RemoteOptions r;
+    r.address = server;
+    r.env_id = env_id;
+    r.configs = {config};
+    r.pool = options;
+    auto remote = client::RemoteVecEnv::Connect(r);
+    if (!remote.ok()) return remote.status();
+    return std::unique_ptr<env::VecEnv>(*std::move(remote));
+#else
+    return absl::UnimplementedError("--server: this gridrl was built without gRPC");
+#endif
+  }
+  auto pool = env::EnvPool::Make(env_id, {config}, options);
+  if (!pool.ok()) return pool.status();
+  return std::unique_ptr<env::VecEnv>(*std::move(pool));
+}
+
+absl::Status ReadPpoConfig(const Args& args, agents::PpoConfig& c) {
+  auto get_int = [&](const char* key, int64_t& field) -> absl::Status {
+    auto v = args.GetInt(key, field);
+    if (!v.ok()) return v.status();
+    field = *v;
+    return absl::OkStatus();
+  };
+  auto get_double = [&](const char* key, double& field) -> absl::Status {
+    auto v = args.GetDouble(key, field);
+    if (!v.ok()) return v.status();
+    field = *v;
+    return absl::OkStatus();
+  };
+  int64_t seed = static_cast<int64_t>(c.seed);
+  for (auto s : {get_int("seed", seed), get_int("rollout-steps", c.rollout_steps),
+                 get_int("update-every-episodes", c.update_every_episodes),
+                 get_int("epochs", c.epochs), get_int("minibatch", c.minibatch_size),
+                 get_double("lr", c.learning_rate), get_double("clip", c.clip_range),
+                 get_double("ent-coef", c.entropy_coef), get_double("vf-coef", c.value_coef),
+                 get_double("gamma", c.gamma), get_double("gae-lambda", c.gae_lambda),
+                 get_double("max-grad-norm", c.max_grad_norm),
+                 get_double("target-kl", c.target_kl),
+                 get_double("init-log-std", c.init_log_std)}) {
+    if (!s.ok()) return s;
+  }
+  c.seed = static_cast<uint64_t>(seed);
+  if (auto h = args.Get("hidden")) {
+    c.hidden.clear();
+    for (absl::string_view part : absl::StrSplit(*h, ',')) {
+      int64_t v = 0;
+      if (!absl::SimpleAtoi(part, &v) || v < 1) {
+        return absl::InvalidArgumentError(absl::StrCat("--hidden: expected sizes like 64,64, got '",
+                                                       *h, "'"));
+      }
+      c.hidden.push_back(v);
+    }
+  }
+  if (args.Flag("no-obs-norm")) c.normalize_obs = false;
+  if (args.Flag("no-reward-norm")) c.normalize_reward = false;
+  return agents::PpoConfig::FromJson(c.ToJson()).status();
+}
+
+absl::Status TrainPpo(const Args& args) {
+  const std::string env_id = args.GetOr("env", "");
+  const std::filesystem::path out = args.GetOr("out", "");
+  const std::string server = args.GetOr("server", "");
+  const bool resume = args.Flag("resume");
+  auto episodes = args.GetInt("episodes", 1000);
+  auto num_envs = args.GetInt("num-envs", 8);
+  auto threads = args.GetInt("threads", 1);
+  auto checkpoint_every = args.GetInt("checkpoint-every", 10);
+  for (const auto& s : {episodes.status(), num_envs.status(), threads.status(),
+                        checkpoint_every.status()}) {
+    if (!s.ok()) return s;
+  }
+  if (*episodes < 1) return absl::InvalidArgumentError("--episodes must be >= 1");
+  std::vector<std::string> config_kv = args.GetAll("config");
+  agents::PpoConfig config;
+  nlohmann::json run_info;
+  if (resume) {  // the options of the run being resumed, unless given again
+    auto j = agents::ReadJsonFile((out / "ppo.json").string());
+    if (!j.ok()) return j.status();
+    run_info = *j;
+    auto c = agents::PpoConfig::FromJson(run_info["ppo"]);
+    if (!c.ok()) return c.status();
+    config = *c;
+    if (config_kv.empty()) config_kv = run_info.value("env_config", std::vector<std::string>{});
+  }
+  if (auto s = ReadPpoConfig(args, config); !s.ok()) return s;
+  if (auto s = args.CheckAllUsed(); !s.ok()) return s;
+
+  env::PoolOptions options;
+  options.num_envs = *num_envs;
+  options.num_threads = static_cast<int>(*threads);
+  options.seed = config.seed;
+  options.autoreset = env::AutoresetMode::kSameStep;
+  auto vec = MakeVecEnv(env_id, config_kv, options, server);
+  if (!vec.ok()) return vec.status();
+  auto trainer = agents::PpoTrainer::Make(vec->get(), config);
+  if (!trainer.ok()) return trainer.status();
+  if (resume) {
+    if (auto s = (*trainer)->LoadFile((out / "checkpoint.json").string()); !s.ok()) return s;
+  }
+  run_info = {{"env", env_id},
+              {"env_config", config_kv},
+              {"num_envs", *num_envs},
+              {"ppo", config.ToJson()}};
+  if (auto s = agents::WriteJsonFile((out / "ppo.json").string(), run_info); !s.ok()) return s;
+
+  ProgressBar bar(absl::StrCat("ppo ", env_id), *episodes);
+  const int64_t start_episodes = (*trainer)->episodes();
+  agents::PpoTrainer::TrainOptions t;
+  t.episodes = *episodes;
+  t.out_dir = out.string();
+  t.checkpoint_every = *checkpoint_every;
+  double last_reward = std::nan("");
+  t.on_update = [&](const agents::UpdateRecord& r) {
+    if (!std::isnan(r.mean_episode_reward)) last_reward = r.mean_episode_reward;
+    bar.Update(std::min<int64_t>(r.episodes - start_episodes, *episodes),
+               absl::StrFormat("R %.3g kl %.3g H %.3g", last_reward, r.stats.approx_kl,
+                               r.stats.entropy));
+  };
+  if (auto s = (*trainer)->Train(t); !s.ok()) return s;
+  const double total = (*trainer)->env_seconds() + (*trainer)->agent_seconds();
+  bar.Finish(absl::StrFormat("%lld steps, env %.2fs, agent %.2fs",
+                             static_cast<long long>((*trainer)->total_steps()),
+                             (*trainer)->env_seconds(), (*trainer)->agent_seconds()));
+  std::cout << absl::StrFormat(
+      "trained %lld episodes (%lld updates, %lld steps) in %.2f s: env %.2f s, agent %.2f s; "
+      "last mean episode reward %.4g; checkpoint %s\n",
+      static_cast<long long>((*trainer)->episodes() - start_episodes),
+      static_cast<long long>((*trainer)->updates()),
+      static_cast<long long>((*trainer)->total_steps()), total, (*trainer)->env_seconds(),
+      (*trainer)->agent_seconds(), last_reward, (out / "checkpoint.json").string());
+  return (*vec)->Close();
+}
+
+absl::Status EvalPpo(const Args& args) {
+  const std::filesystem::path dir = args.GetOr("checkpoint", "");
+  if (dir.empty()) return absl::InvalidArgumentError("--checkpoint DIR is required");
+  auto info = agents::ReadJsonFile((dir / "ppo.json").string());
+  if (!info.ok()) return info.status();
+  auto config = agents::PpoConfig::FromJson((*info)["ppo"]);
+  if (!config.ok()) return config.status();
+  const std::string env_id = args.GetOr("env", info->value("env", std::string()));
+  (void)args.Get("agent");
+  auto episodes = args.GetInt("episodes", 10);
+  auto seed = args.GetInt("seed", 1000003);
+  auto num_envs = args.GetInt("num-envs", 1);
+  for (const auto& s : {episodes.status(), seed.status(), num_envs.status()}) {
+    if (!s.ok()) return s;
+  }
+  const bool stochastic = args.Flag("stochastic");
+  const std::string server = args.GetOr("server", "");
+  if (auto s = args.CheckAllUsed(); !s.ok()) return s;
+  env::PoolOptions options;
+  options.num_envs = *num_envs;
+  options.num_threads = 1;
+  options.seed = static_cast<uint64_t>(*seed);
+  options.autoreset = env::AutoresetMode::kSameStep;
+  auto vec = MakeVecEnv(env_id, info->value("env_config", std::vector<std::string>{}), options,
+                        server);
+  if (!vec.ok()) return vec.status();
+  auto trainer = agents::PpoTrainer::Make(vec->get(), *config);
+  if (!trainer.ok()) return trainer.status();
+  if (auto s = (*trainer)->LoadFile((dir / "checkpoint.json").string()); !s.ok()) return s;
+  auto result = (*trainer)->Evaluate(vec->get(), *episodes, !stochastic,
+                                     static_cast<uint64_t>(*seed));
+  if (!result.ok()) return result.status();
+  std::cout << "episode,env_id,reward,length\n";
+  double sum = 0.0, sq = 0.0;
+  for (const auto& e : *result) {
+    std::cout << absl::StrFormat("%d,%d,%.10g,%d\n", e.index, e.env_id, e.reward, e.length);
+    sum += e.reward;
+  }
+  const double n = static_cast<double>(result->size());
+  const double mean = sum / n;
+  for (const auto& e : *result) sq += (e.reward - mean) * (e.reward - mean);
+  std::cerr << absl::StrFormat("%s policy over %d episodes: mean reward %.6g +- %.3g (std)\n",
+                               stochastic ? "stochastic" : "deterministic", result->size(), mean,
+                               std::sqrt(sq / n));
+  return (*vec)->Close();
+}
+
+GRIDRL_AGENT_RUNNER({.env_id = "",
+                     .agent = "ppo",
+                     .summary = absl::StrCat("native PPO (MLP actor-critic, every head, masks)\n",
+                                             kPpoUsage),
+                     .train = TrainPpo,
+                     .eval = EvalPpo});
+
+}  // namespace
+}  // namespace gridrl::cli
