@@ -3,6 +3,7 @@
 //
 //   build/bin/gridrl-feeder-bench [--benchmark_filter=...]
 // bench/feeder_vs_opendss.py runs this binary next to OpenDSS and prints the ratios.
+#include <cmath>
 #include <cstdlib>
 #include <filesystem>
 #include <memory>
@@ -64,18 +65,42 @@ void BM_FeederModelBuild(benchmark::State& state) {
 }
 BENCHMARK(BM_FeederModelBuild)->Unit(benchmark::kMicrosecond);
 
-// A full solve on a compiled model: new workspace, assembly, factorization, flat start.
+// Convergence tolerance 10^-arg pu (9 = the solver's default; 4 = OpenDSS's default).
+pf::FeederSolveOptions Options(const benchmark::State& state) {
+  pf::FeederSolveOptions o;
+  o.tol_pu = std::pow(10.0, -static_cast<double>(state.range(0)));
+  return o;
+}
+
+// A full solve on a compiled model with a reused workspace: assembly, factorization, flat start.
 void BM_FeederFullSolve(benchmark::State& state) {
   auto m = Model();
   pf::FeederState s = m->NormalState();
+  const pf::FeederSolveOptions o = Options(state);
+  pf::FeederSolver solver(m);
+  for (auto _ : state) {
+    solver.Reset();
+    const auto& r = solver.Solve(s, o);
+    if (!r.converged) state.SkipWithError("not converged");
+    benchmark::DoNotOptimize(r.v.data());
+  }
+  state.counters["iterations"] = solver.result().iterations;
+}
+
+// The same with a new workspace each time (allocation included).
+void BM_FeederNewWorkspaceSolve(benchmark::State& state) {
+  auto m = Model();
+  pf::FeederState s = m->NormalState();
+  const pf::FeederSolveOptions o = Options(state);
   for (auto _ : state) {
     pf::FeederSolver solver(m);
-    const auto& r = solver.Solve(s);
+    const auto& r = solver.Solve(s, o);
     if (!r.converged) state.SkipWithError("not converged");
     benchmark::DoNotOptimize(r.v.data());
   }
 }
-BENCHMARK(BM_FeederFullSolve)->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_FeederNewWorkspaceSolve)->Arg(9)->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_FeederFullSolve)->Arg(9)->Arg(4)->Unit(benchmark::kMicrosecond);
 
 // Re-solve after toggling one switch (tie 151-300, Sw7): refactorization + warm iterations.
 void BM_FeederToggleResolve(benchmark::State& state) {
@@ -83,16 +108,17 @@ void BM_FeederToggleResolve(benchmark::State& state) {
   pf::FeederSolver solver(m);
   pf::FeederState s = m->NormalState();
   const int sw = m->data().FindLine("Sw7");
-  solver.Solve(s);
+  const pf::FeederSolveOptions o = Options(state);
+  solver.Solve(s, o);
   for (auto _ : state) {
     s.line_closed[sw] ^= 1;
-    const auto& r = solver.Solve(s);
+    const auto& r = solver.Solve(s, o);
     if (!r.converged) state.SkipWithError("not converged");
     benchmark::DoNotOptimize(r.v.data());
   }
   state.counters["iterations"] = solver.result().iterations;
 }
-BENCHMARK(BM_FeederToggleResolve)->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_FeederToggleResolve)->Arg(9)->Arg(4)->Unit(benchmark::kMicrosecond);
 
 // Re-solve after toggling a normally-closed switch that islands a zone (Sw3 18-135): the zone
 // goes dark and comes back, so half the steps start energised nodes from flat voltages.
@@ -101,15 +127,16 @@ void BM_FeederIslandingToggleResolve(benchmark::State& state) {
   pf::FeederSolver solver(m);
   pf::FeederState s = m->NormalState();
   const int sw = m->data().FindLine("Sw3");
-  solver.Solve(s);
+  const pf::FeederSolveOptions o = Options(state);
+  solver.Solve(s, o);
   for (auto _ : state) {
     s.line_closed[sw] ^= 1;
-    const auto& r = solver.Solve(s);
+    const auto& r = solver.Solve(s, o);
     if (!r.converged) state.SkipWithError("not converged");
     benchmark::DoNotOptimize(r.v.data());
   }
 }
-BENCHMARK(BM_FeederIslandingToggleResolve)->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_FeederIslandingToggleResolve)->Arg(9)->Arg(4)->Unit(benchmark::kMicrosecond);
 
 // Same state again (e.g. only DER setpoints changed): no refactorization, warm start.
 void BM_FeederResolveUnchanged(benchmark::State& state) {

@@ -81,7 +81,32 @@ void FeederLdl::Analyze(int n, const std::vector<std::pair<int, int>>& entries) 
   dinv_.assign(n, Complex(0, 0));
   y_.assign(n, Complex(0, 0));
   work_.assign(n, Complex(0, 0));
+  xr_.assign(n, 0.0);
+  xi_.assign(n, 0.0);
+  lr_.assign(lp_[n], 0.0);
+  li_im_.assign(lp_[n], 0.0);
   pattern_.assign(n, 0);
+  // The non-zero pattern of each row of L, in the order the up-looking factorization needs it
+  // (topological in the elimination tree); fixed by the pattern, so computed once here.
+  rowpat_ptr_.assign(n + 1, 0);
+  rowpat_.clear();
+  rowpat_.reserve(lp_[n]);
+  std::fill(flag_.begin(), flag_.end(), -1);
+  for (int k = 0; k < n; ++k) {
+    int top = n;
+    flag_[k] = k;
+    for (int p = ap_[k]; p < ap_[k + 1]; ++p) {
+      int i = ai_[p];
+      int len = 0;
+      for (; flag_[i] != k; i = parent_[i]) {
+        pattern_[len++] = i;
+        flag_[i] = k;
+      }
+      while (len > 0) pattern_[--top] = pattern_[--len];
+    }
+    rowpat_.insert(rowpat_.end(), pattern_.begin() + top, pattern_.begin() + n);
+    rowpat_ptr_[k + 1] = static_cast<int>(rowpat_.size());
+  }
 }
 
 int FeederLdl::Position(int row, int col) const {
@@ -97,28 +122,17 @@ absl::Status FeederLdl::Factorize() {
   // Up-looking LDL^T, one row of L at a time (no conjugation: A is complex symmetric).
   for (int k = 0; k < n_; ++k) {
     y_[k] = 0;
-    int top = n_;
-    flag_[k] = k;
     lnz_[k] = 0;
-    for (int p = ap_[k]; p < ap_[k + 1]; ++p) {
-      int i = ai_[p];
-      y_[i] += ax_[p];
-      int len = 0;
-      for (; flag_[i] != k; i = parent_[i]) {
-        pattern_[len++] = i;
-        flag_[i] = k;
-      }
-      while (len > 0) pattern_[--top] = pattern_[--len];
-    }
+    for (int p = ap_[k]; p < ap_[k + 1]; ++p) y_[ai_[p]] += ax_[p];
     Complex dk = y_[k];
     y_[k] = 0;
-    for (; top < n_; ++top) {
-      int i = pattern_[top];
-      Complex yi = y_[i];
+    for (int q = rowpat_ptr_[k]; q < rowpat_ptr_[k + 1]; ++q) {
+      const int i = rowpat_[q];
+      const Complex yi = y_[i];
       y_[i] = 0;
-      int p2 = lp_[i] + lnz_[i];
+      const int p2 = lp_[i] + lnz_[i];
       for (int p = lp_[i]; p < p2; ++p) y_[li_[p]] -= Mul(lx_[p], yi);
-      Complex l_ki = Mul(yi, dinv_[i]);
+      const Complex l_ki = Mul(yi, dinv_[i]);
       dk -= Mul(l_ki, yi);
       li_[p2] = k;
       lx_[p2] = l_ki;
@@ -130,23 +144,52 @@ absl::Status FeederLdl::Factorize() {
     d_[k] = dk;
     dinv_[k] = std::conj(dk) / std::norm(dk);
   }
+  for (size_t p = 0; p < lx_.size(); ++p) {
+    lr_[p] = lx_[p].real();
+    li_im_[p] = lx_[p].imag();
+  }
   return absl::OkStatus();
 }
 
 void FeederLdl::Solve(Complex* b) const {
-  Complex* x = work_.data();
-  for (int k = 0; k < n_; ++k) x[k] = b[perm_[k]];
+  // Split real/imaginary arrays: the triangular sweeps are gather/scatter bound, and plain
+  // doubles let the compiler keep both parts in registers without std::complex's NaN checks.
+  double* xr = xr_.data();
+  double* xi = xi_.data();
+  for (int k = 0; k < n_; ++k) {
+    const Complex v = b[perm_[k]];
+    xr[k] = v.real();
+    xi[k] = v.imag();
+  }
+  const int* lp = lp_.data();
+  const int* li = li_.data();
+  const double* lr = lr_.data();
+  const double* lim = li_im_.data();
   for (int j = 0; j < n_; ++j) {
-    Complex xj = x[j];
-    for (int p = lp_[j]; p < lp_[j + 1]; ++p) x[li_[p]] -= Mul(lx_[p], xj);
+    const double ar = xr[j], ai = xi[j];
+    for (int p = lp[j]; p < lp[j + 1]; ++p) {
+      const int r = li[p];
+      xr[r] -= lr[p] * ar - lim[p] * ai;
+      xi[r] -= lr[p] * ai + lim[p] * ar;
+    }
   }
-  for (int j = 0; j < n_; ++j) x[j] = Mul(x[j], dinv_[j]);
+  for (int j = 0; j < n_; ++j) {
+    const double dr = dinv_[j].real(), di = dinv_[j].imag();
+    const double ar = xr[j], ai = xi[j];
+    xr[j] = ar * dr - ai * di;
+    xi[j] = ar * di + ai * dr;
+  }
   for (int j = n_ - 1; j >= 0; --j) {
-    Complex s = x[j];
-    for (int p = lp_[j]; p < lp_[j + 1]; ++p) s -= Mul(lx_[p], x[li_[p]]);
-    x[j] = s;
+    double sr = xr[j], si = xi[j];
+    for (int p = lp[j]; p < lp[j + 1]; ++p) {
+      const int c = li[p];
+      sr -= lr[p] * xr[c] - lim[p] * xi[c];
+      si -= lr[p] * xi[c] + lim[p] * xr[c];
+    }
+    xr[j] = sr;
+    xi[j] = si;
   }
-  for (int k = 0; k < n_; ++k) b[perm_[k]] = x[k];
+  for (int k = 0; k < n_; ++k) b[perm_[k]] = Complex(xr[k], xi[k]);
 }
 
 }  // namespace gridrl::powerflow

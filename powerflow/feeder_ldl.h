@@ -45,6 +45,9 @@ class FeederLdl {
   std::vector<int> parent_, lnz_, lp_, li_, flag_, pattern_;
   std::vector<Complex> lx_, d_, dinv_;
   mutable std::vector<Complex> y_, work_;
+  std::vector<int> rowpat_ptr_, rowpat_;  // pattern of each row of L
+  std::vector<double> lr_, li_im_;  // L values split for the solves
+  mutable std::vector<double> xr_, xi_;
 };
 
 }  // namespace gridrl::powerflow

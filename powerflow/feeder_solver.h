@@ -168,6 +168,12 @@ class FeederSolver {
   const FeederResult& Solve(const FeederState& state, const FeederSolveOptions& options = {});
   const FeederResult& result() const { return result_; }
   const FeederModel& model() const { return *model_; }
+  // Forgets the factorization and the last solution: the next Solve is a full one (assembly,
+  // factorization, flat start), e.g. at an environment reset.
+  void Reset() {
+    factor_valid_ = false;
+    have_solution_ = false;
+  }
 
  private:
   bool TopologyChanged(const FeederState& s) const;
