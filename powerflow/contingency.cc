@@ -47,7 +47,7 @@ const std::vector<ContingencyResult>& ContingencyAnalyzer::Run(const AcPowerFlow
   SolveOptions solve = options.solve;
   solve.flat_start = false;
   const auto& branches = grid_->network().branches;
-#pragma omp parallel for num_threads(threads) schedule(dynamic, 4)
+#pragma omp parallel for num_threads(threads) schedule(dynamic, 1)
   for (int c = 0; c < n; ++c) {
     AcPowerFlow& ws = workspaces_[omp_get_thread_num()];
     const int l = outages_[c];
