@@ -1,0 +1,845 @@
+#include "env/envs/resilience123_model.h"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <numeric>
+#include <queue>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+
+namespace gridrl::env::r123 {
+namespace {
+
+using powerflow::FeederData;
+
+// Spec switch k (0 = sw1) by its buses; sw5 is 61-610 in the spec, 61-61s in the data (the
+// transformer XFM1 61s-610 follows it), so both spellings are tried.
+constexpr std::array<std::array<const char*, 2>, kNumSwitches> kSwitchBuses = {{
+    {"150r-149", ""}, {"13-152", ""}, {"18-135", ""}, {"60-160", ""}, {"61-610", "61-61s"},
+    {"97-197", ""}, {"250-251", ""}, {"450-451", ""}, {"54-94", ""}, {"151-300", ""},
+    {"300-350", ""}, {"95-195", ""},
+}};
+// The four ties the OpenDSS files lack, each leading to a backup feeder [ours].
+struct TieSpec {
+  int sw;  // spec switch index
+  const char* from;
+  const char* to;
+};
+constexpr std::array<TieSpec, kNumBackups> kTies = {{
+    {6, "250", "251"}, {7, "450", "451"}, {10, "300", "350"}, {11, "95", "195"},
+}};
+constexpr std::array<const char*, kNumDers> kDerBuses = {"49", "21", "105", "56"};
+// A bus of each zone, to name the components left when the switch edges are removed.
+constexpr std::array<const char*, kNumZones> kZoneSeed = {"1", "67", "35", "52", "101"};
+
+int Find(std::vector<int>& uf, int v) {
+  while (uf[v] != v) {
+    uf[v] = uf[uf[v]];
+    v = uf[v];
+  }
+  return v;
+}
+void Unite(std::vector<int>& uf, int a, int b) {
+  a = Find(uf, a);
+  b = Find(uf, b);
+  if (a != b) uf[std::max(a, b)] = std::min(a, b);
+}
+
+}  // namespace
+
+const char* CalamityTypeName(CalamityType type) {
+  switch (type) {
+    case CalamityType::kFlood: return "flood";
+    case CalamityType::kWildfire: return "wildfire";
+    case CalamityType::kHurricane: return "hurricane";
+    case CalamityType::kShortCircuit: return "short_circuit";
+  }
+  return "?";
+}
+
+absl::StatusOr<CalamityType> ParseCalamityType(const std::string& name) {
+  for (int k = 0; k < kNumCalamityTypes; ++k) {
+    if (name == CalamityTypeName(static_cast<CalamityType>(k))) return static_cast<CalamityType>(k);
+  }
+  if (name == "short-circuit" || name == "shortcircuit") return CalamityType::kShortCircuit;
+  return absl::InvalidArgumentError(absl::StrCat(
+      "calamity: expected one of flood, wildfire, hurricane, short_circuit, random; got '", name,
+      "'"));
+}
+
+std::array<uint8_t, kNumTactical> NormalSwitches() { return {1, 1, 1, 1, 0, 0, 0, 0, 0, 0}; }
+
+std::array<uint8_t, kNumTactical> RecommendedSwitches(int config) {
+  std::array<uint8_t, kNumTactical> s = NormalSwitches();
+  if (config >= 3) {
+    s[3] = 0;  // sw6 open
+    s[7] = 1;  // sw10 closed
+  }
+  if (config >= 5) {
+    s[0] = 0;  // sw2 open
+    s[1] = 0;  // sw3 open
+  }
+  return s;
+}
+
+absl::StatusOr<std::shared_ptr<const Resilience123Model>> Resilience123Model::Build(
+    Resilience123Params params) {
+  absl::StatusOr<FeederData> loaded = powerflow::LoadFeeder(params.feeder);
+  if (!loaded.ok()) {
+    return absl::Status(loaded.status().code(),
+                        absl::StrCat("feeder: ", loaded.status().message()));
+  }
+  FeederData data = *std::move(loaded);
+  auto need_bus = [&](const char* name) -> absl::StatusOr<int> {
+    int b = data.FindBus(name);
+    if (b < 0) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("feeder: bus ", name, " needed by resilience123 is missing from '",
+                       params.feeder, "'"));
+    }
+    return b;
+  };
+  int substation = -1;
+  for (size_t k = 0; k < data.sources.size(); ++k) {
+    if (data.sources[k].kind == powerflow::FeederSourceKind::kSubstation) {
+      substation = static_cast<int>(k);
+      break;
+    }
+  }
+  if (substation < 0) return absl::InvalidArgumentError("feeder: no substation source");
+  // Ties and backup feeders [ours].
+  for (const TieSpec& t : kTies) {
+    if (absl::StatusOr<int> b = need_bus(t.from); !b.ok()) return b.status();
+    const std::string name = absl::StrCat("Tie", t.from, "_", t.to);
+    absl::StatusOr<int> line = powerflow::AddSwitch(&data, name, t.from, t.to, false);
+    if (!line.ok()) return line.status();
+    powerflow::FeederSource s;
+    s.name = absl::StrCat("Backup", t.to);
+    s.bus = data.FindBus(t.to);
+    s.kind = powerflow::FeederSourceKind::kBackupFeeder;
+    s.kv_ll = data.sources[substation].kv_ll;
+    s.pu = 1.0;
+    s.max_kva = params.backup_kva;
+    s.tie_switch = name;
+    data.sources.push_back(s);
+  }
+  // DERs [paper].
+  data.ders.clear();
+  for (const char* bus : kDerBuses) {
+    absl::StatusOr<int> b = need_bus(bus);
+    if (!b.ok()) return b.status();
+    powerflow::FeederDer g;
+    g.name = absl::StrCat("Der", bus);
+    g.bus = *b;
+    g.kva = params.der_kva;
+    data.ders.push_back(g);
+  }
+  if (absl::Status s = powerflow::ComputeVoltageBases(&data); !s.ok()) return s;
+  absl::StatusOr<std::shared_ptr<const powerflow::FeederModel>> feeder =
+      powerflow::FeederModel::Build(data);
+  if (!feeder.ok()) return feeder.status();
+
+  auto m = std::shared_ptr<Resilience123Model>(new Resilience123Model());
+  m->feeder_ = *feeder;
+  const FeederData& d = m->feeder_->data();
+  const int nb = static_cast<int>(d.buses.size());
+  const int nl = static_cast<int>(d.lines.size());
+  m->substation_source_ = substation;
+  {
+    powerflow::FeederSolver base(m->feeder_);
+    const powerflow::FeederResult& r = base.Solve(m->feeder_->NormalState());
+    if (!r.converged) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("feeder: the intact base case does not converge: ", r.message));
+    }
+    for (int l = 0; l < nl; ++l) {
+      m->line_ampacity_a_.push_back(std::max(
+          d.lines[l].norm_amps, params.base_case_ampacity_margin * r.line_loading[l] * d.lines[l].norm_amps));
+    }
+  }
+  for (int k = 0; k < kNumSwitches; ++k) {
+    absl::StatusOr<int> l = powerflow::FindSwitchLine(d, kSwitchBuses[k][0]);
+    if (!l.ok() && kSwitchBuses[k][1][0] != '\0') l = powerflow::FindSwitchLine(d, kSwitchBuses[k][1]);
+    if (!l.ok()) {
+      return absl::InvalidArgumentError(absl::StrCat("feeder: switch sw", k + 1, " (",
+                                                     kSwitchBuses[k][0], ") not found"));
+    }
+    m->switch_line_[k] = *l;
+  }
+  for (int j = 0; j < kNumBackups; ++j) {
+    m->backup_source_[j] = static_cast<int>(data.sources.size()) - kNumBackups + j;
+  }
+  for (int j = 0; j < kNumDers; ++j) m->der_[j] = j;
+  for (int c = 0; c < kNumConfigs; ++c) {
+    for (int j = 0; j < kNumDers; ++j) m->config_ders_[c][j] = j < kConfigDerCount[c] ? 1 : 0;
+  }
+
+  // Zones: components without the switch edges.
+  std::vector<uint8_t> is_switch(nl, 0);
+  for (int k = 0; k < kNumSwitches; ++k) is_switch[m->switch_line_[k]] = 1;
+  for (int l = 0; l < nl; ++l) {
+    if (d.lines[l].is_switch && !is_switch[l]) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("feeder: switch line ", d.lines[l].name, " is not one of sw1..sw12"));
+    }
+  }
+  std::vector<int> uf(nb);
+  std::iota(uf.begin(), uf.end(), 0);
+  for (int l = 0; l < nl; ++l) {
+    if (!is_switch[l]) Unite(uf, d.lines[l].bus1, d.lines[l].bus2);
+  }
+  for (const auto& t : d.transformers) Unite(uf, t.windings[0].bus, t.windings[1].bus);
+  m->bus_zone_.assign(nb, -1);
+  for (int z = 0; z < kNumZones; ++z) {
+    absl::StatusOr<int> seed = need_bus(kZoneSeed[z]);
+    if (!seed.ok()) return seed.status();
+    const int root = Find(uf, *seed);
+    for (int b = 0; b < nb; ++b) {
+      if (Find(uf, b) == root) m->bus_zone_[b] = z;
+    }
+  }
+  m->line_zone_.assign(nl, -1);
+  m->line_length_ohm_.assign(nl, 0.0);
+  for (int l = 0; l < nl; ++l) {
+    const auto& ln = d.lines[l];
+    m->line_length_ohm_[l] = std::hypot(ln.r_ohm[0], ln.x_ohm[0]);
+    if (is_switch[l]) continue;
+    m->failable_lines_.push_back(l);
+    const int z = m->bus_zone_[ln.bus1];
+    m->line_zone_[l] = z;
+    if (z >= 0) ++m->zone_line_count_[z];
+    if (z == 2 || z == 4) m->flood_lines_.push_back(l);  // zones C and E
+  }
+  for (int b = 0; b < nb; ++b) {
+    if (m->bus_zone_[b] == 1 || m->bus_zone_[b] == 3) m->wildfire_start_.push_back(b);
+  }
+  m->fire_neighbours_.assign(nb, {});
+  const double r2 = params.wildfire_radius_ft * params.wildfire_radius_ft;
+  for (int a = 0; a < nb; ++a) {
+    if (!d.buses[a].has_xy) continue;
+    for (int b = 0; b < nb; ++b) {
+      if (b == a || !d.buses[b].has_xy) continue;
+      const double dx = d.buses[a].x - d.buses[b].x, dy = d.buses[a].y - d.buses[b].y;
+      if (dx * dx + dy * dy <= r2) m->fire_neighbours_[a].push_back(b);
+    }
+  }
+
+  // Nearest upstream switch of each line in the normal radial topology (BFS from the substation).
+  {
+    std::vector<std::vector<std::pair<int, int>>> adj(nb);  // (neighbour, line or -1)
+    for (int l = 0; l < nl; ++l) {
+      if (!d.lines[l].closed) continue;
+      adj[d.lines[l].bus1].push_back({d.lines[l].bus2, l});
+      adj[d.lines[l].bus2].push_back({d.lines[l].bus1, l});
+    }
+    for (const auto& t : d.transformers) {
+      adj[t.windings[0].bus].push_back({t.windings[1].bus, -1});
+      adj[t.windings[1].bus].push_back({t.windings[0].bus, -1});
+    }
+    std::vector<int> parent_bus(nb, -2), parent_edge(nb, -1);
+    std::queue<int> q;
+    const int root = d.sources[substation].bus;
+    parent_bus[root] = -1;
+    q.push(root);
+    while (!q.empty()) {
+      int v = q.front();
+      q.pop();
+      for (auto [w, l] : adj[v]) {
+        if (parent_bus[w] != -2) continue;
+        parent_bus[w] = v;
+        parent_edge[w] = l;
+        q.push(w);
+      }
+    }
+    std::vector<int> switch_of_line(nl, -1);
+    for (int k = 0; k < kNumSwitches; ++k) switch_of_line[m->switch_line_[k]] = k;
+    m->upstream_switch_.assign(nl, -1);
+    for (int l : m->failable_lines_) {
+      const auto& ln = d.lines[l];
+      // The upstream end is the parent of the other one.
+      int v = parent_bus[ln.bus2] == ln.bus1 ? ln.bus1 : ln.bus2;
+      if (parent_bus[v] == -2) continue;  // not fed in the normal state
+      while (v >= 0 && parent_bus[v] >= 0) {
+        const int e = parent_edge[v];
+        if (e >= 0 && switch_of_line[e] >= 0) {
+          m->upstream_switch_[l] = switch_of_line[e];
+          break;
+        }
+        v = parent_bus[v];
+      }
+    }
+  }
+
+  // Load groups: the loads of each bus.
+  std::vector<int> group_of_bus(nb, -1);
+  for (size_t i = 0; i < d.loads.size(); ++i) {
+    const auto& ld = d.loads[i];
+    if (group_of_bus[ld.bus] < 0) {
+      group_of_bus[ld.bus] = static_cast<int>(m->groups_.size());
+      LoadGroup g;
+      g.bus = ld.bus;
+      g.bus_name = d.buses[ld.bus].name;
+      g.zone = m->bus_zone_[ld.bus];
+      m->groups_.push_back(g);
+    }
+    LoadGroup& g = m->groups_[group_of_bus[ld.bus]];
+    g.kva += std::hypot(ld.kw, ld.kvar);
+    g.loads.push_back(static_cast<int>(i));
+  }
+  for (const std::string& name : params.critical_buses) {
+    const int b = d.FindBus(name);
+    if (b < 0 || group_of_bus[b] < 0) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("critical_buses: bus '", name, "' has no load in the feeder"));
+    }
+    m->groups_[group_of_bus[b]].critical = true;
+  }
+  m->group_priority_.resize(m->groups_.size());
+  std::iota(m->group_priority_.begin(), m->group_priority_.end(), 0);
+  std::stable_sort(m->group_priority_.begin(), m->group_priority_.end(), [&](int a, int b) {
+    const LoadGroup& x = m->groups_[a];
+    const LoadGroup& y = m->groups_[b];
+    if (x.critical != y.critical) return x.critical;
+    return x.kva > y.kva;
+  });
+
+  // Metric graph: lines then transformers.
+  std::vector<metrics::Edge> edges;
+  for (const auto& ln : d.lines) edges.push_back({ln.bus1, ln.bus2});
+  for (const auto& t : d.transformers) edges.push_back({t.windings[0].bus, t.windings[1].bus});
+  m->num_metric_edges_ = static_cast<int>(edges.size());
+  absl::StatusOr<metrics::Graph> graph = metrics::Graph::Create(nb, std::move(edges));
+  if (!graph.ok()) return graph.status();
+  absl::StatusOr<metrics::ResilienceModel> rm =
+      metrics::ResilienceModel::Create(*std::move(graph), params.resilience);
+  if (!rm.ok()) return rm.status();
+  m->metric_model_ = std::make_shared<const metrics::ResilienceModel>(*std::move(rm));
+
+  params.economics.config_base_cost_units.assign(params.base_cost.begin(), params.base_cost.end());
+  params.economics.initial_config = 0;
+  if (absl::Status s = metrics::ValidateEconomicsParams(params.economics); !s.ok()) return s;
+  m->params_ = std::move(params);
+  return std::shared_ptr<const Resilience123Model>(m);
+}
+
+// ---------------------------------------------------------------------------------------------
+
+Resilience123Sim::Resilience123Sim(std::shared_ptr<const Resilience123Model> model)
+    : model_(std::move(model)),
+      caches_(std::make_shared<Resilience123Caches>(model_->params().cache_capacity)),
+      solver_(model_->feeder_ptr()),
+      fstate_(model_->feeder().NormalState()),
+      economics_(*metrics::EconomicsAccumulator::Create(model_->params().economics)) {
+  const auto& d = model_->feeder().data();
+  line_failed_.assign(d.lines.size(), 0);
+  repair_left_.assign(d.lines.size(), 0);
+  burning_.assign(d.buses.size(), 0);
+  uf_.resize(d.buses.size());
+  lockout_line_.fill(-1);
+  gstate_.edge_in_service.assign(model_->num_metric_edges(), 1);
+  gstate_.sources.resize(1 + kNumBackups + kNumDers);
+  gstate_.sources[0] = {d.sources[model_->substation_source()].bus, model_->params().substation_kva,
+                        true};
+  for (int j = 0; j < kNumBackups; ++j) {
+    gstate_.sources[1 + j] = {d.sources[model_->backup_source()[j]].bus,
+                              model_->params().backup_kva, false};
+  }
+  for (int j = 0; j < kNumDers; ++j) {
+    gstate_.sources[1 + kNumBackups + j] = {d.ders[model_->der()[j]].bus, model_->params().der_kva,
+                                            false};
+  }
+  for (const LoadGroup& g : model_->groups()) {
+    gstate_.loads.push_back({g.bus, g.kva, g.critical, false});
+  }
+  tactical_ = NormalSwitches();
+  EffectiveSwitches(tactical_, &switch_closed_);
+}
+
+void Resilience123Sim::EffectiveSwitches(const std::array<uint8_t, kNumTactical>& tactical,
+                                         std::array<uint8_t, kNumSwitches>* closed) const {
+  (*closed)[0] = 1;  // sw1 and sw5 are not controllable: closed unless a fault locks them open
+  (*closed)[4] = 1;
+  for (int e = 0; e < kNumTactical; ++e) (*closed)[kTacticalSwitch[e]] = tactical[e] ? 1 : 0;
+  for (int k = 0; k < kNumSwitches; ++k) {
+    if (lockout_line_[k] >= 0) (*closed)[k] = 0;
+  }
+}
+
+// Largest number of grid sources (substation, backups with their tie closed) in one island.
+int Resilience123Sim::CountGridSourcesMax(const std::array<uint8_t, kNumSwitches>& closed) const {
+  const auto& d = model_->feeder().data();
+  std::vector<int>& uf = const_cast<std::vector<int>&>(uf_);  // scratch only
+  std::iota(uf.begin(), uf.end(), 0);
+  std::vector<uint8_t> line_on(d.lines.size());
+  for (size_t l = 0; l < d.lines.size(); ++l) line_on[l] = !line_failed_[l];
+  for (int k = 0; k < kNumSwitches; ++k) line_on[model_->switch_line()[k]] = closed[k];
+  for (size_t l = 0; l < d.lines.size(); ++l) {
+    if (line_on[l]) Unite(uf, d.lines[l].bus1, d.lines[l].bus2);
+  }
+  for (const auto& t : d.transformers) Unite(uf, t.windings[0].bus, t.windings[1].bus);
+  std::array<int, 1 + kNumBackups> root{};
+  int n = 0;
+  root[n++] = Find(uf, d.sources[model_->substation_source()].bus);
+  for (int j = 0; j < kNumBackups; ++j) {
+    if (closed[kTies[j].sw]) root[n++] = Find(uf, d.sources[model_->backup_source()[j]].bus);
+  }
+  int worst = 0;
+  for (int a = 0; a < n; ++a) {
+    worst = std::max<int>(worst, std::count(root.begin(), root.begin() + n, root[a]));
+  }
+  return worst;
+}
+
+bool Resilience123Sim::Feasible(const std::array<uint8_t, kNumTactical>& switches) const {
+  std::array<uint8_t, kNumSwitches> closed{};
+  EffectiveSwitches(switches, &closed);
+  return CountGridSourcesMax(closed) <= 1;
+}
+
+std::array<bool, kNumConfigs> Resilience123Sim::AffordableConfigs() const {
+  std::array<bool, kNumConfigs> ok{};
+  for (int c = 0; c < kNumConfigs; ++c) {
+    ok[c] = c == config_ || budget_ - model_->params().base_cost[c] >= 0.0;
+  }
+  return ok;
+}
+
+std::array<double, kNumZones> Resilience123Sim::ZoneFailedFraction() const {
+  std::array<double, kNumZones> f{};
+  for (int l : model_->failable_lines()) {
+    const int z = model_->line_zone()[l];
+    if (z >= 0 && line_failed_[l]) f[z] += 1.0;
+  }
+  for (int z = 0; z < kNumZones; ++z) {
+    if (model_->zone_line_count()[z] > 0) f[z] /= model_->zone_line_count()[z];
+  }
+  return f;
+}
+
+absl::Status Resilience123Sim::Reset(Rng& rng, double initial_budget) {
+  const Resilience123Params& p = model_->params();
+  if (p.calamity == "random") {
+    calamity_type_ = static_cast<CalamityType>(rng.UniformInt(kNumCalamityTypes));
+  } else {
+    absl::StatusOr<CalamityType> t = ParseCalamityType(p.calamity);
+    if (!t.ok()) return t.status();
+    calamity_type_ = *t;
+  }
+  weather_ = Weather::kNormal;
+  config_ = 0;
+  grid_ = 1;
+  budget_ = initial_budget;
+  steps_since_onset_ = 0;
+  lockout_line_.fill(-1);
+  std::fill(line_failed_.begin(), line_failed_.end(), 0);
+  std::fill(repair_left_.begin(), repair_left_.end(), 0);
+  std::fill(burning_.begin(), burning_.end(), 0);
+  tactical_ = NormalSwitches();
+  EffectiveSwitches(tactical_, &switch_closed_);
+  economics_.Reset();
+  return Evaluate();
+}
+
+int Resilience123Sim::ApplyCalamity(Rng& rng, bool onset) {
+  const Resilience123Params& p = model_->params();
+  const auto& d = model_->feeder().data();
+  int added = 0;
+  auto fail = [&](int l) {
+    if (line_failed_[l]) return;
+    line_failed_[l] = 1;
+    repair_left_[l] = p.repair_steps;
+    ++added;
+  };
+  switch (calamity_type_) {
+    case CalamityType::kFlood:
+      for (int l : model_->flood_lines()) {
+        if (!line_failed_[l] && rng.Bernoulli(p.flood_line_failure_p)) fail(l);
+      }
+      break;
+    case CalamityType::kHurricane:
+      for (int l : model_->failable_lines()) {
+        if (!line_failed_[l] && rng.Bernoulli(p.hurricane_line_failure_p)) fail(l);
+      }
+      break;
+    case CalamityType::kWildfire: {
+      const auto& start = model_->wildfire_start_buses();
+      if (onset && !start.empty()) {
+        burning_[start[rng.UniformInt(start.size())]] = 1;
+      } else {
+        // Spread from the buses burning at the start of the step (new fires spread next step).
+        std::vector<int> front;
+        for (size_t b = 0; b < burning_.size(); ++b) {
+          if (burning_[b]) front.push_back(static_cast<int>(b));
+        }
+        for (int b : front) {
+          for (int nbr : model_->fire_neighbours()[b]) {
+            if (!burning_[nbr] && rng.Bernoulli(p.wildfire_spread_p)) burning_[nbr] = 1;
+          }
+        }
+      }
+      for (int l : model_->failable_lines()) {
+        if (burning_[d.lines[l].bus1] || burning_[d.lines[l].bus2]) fail(l);
+      }
+      break;
+    }
+    case CalamityType::kShortCircuit:
+      if (onset) {
+        const auto& lines = model_->failable_lines();
+        const int l = lines[rng.UniformInt(lines.size())];
+        fail(l);
+        const int k = model_->upstream_switch()[l];
+        if (k >= 0) lockout_line_[k] = l;
+      }
+      break;
+  }
+  return added;
+}
+
+void Resilience123Sim::Repair() {
+  const auto& d = model_->feeder().data();
+  const bool calamity = weather_ == Weather::kCalamity;
+  for (int l : model_->failable_lines()) {
+    if (!line_failed_[l]) continue;
+    if (calamity_type_ == CalamityType::kFlood && calamity) continue;  // no repair while flooded
+    if (burning_[d.lines[l].bus1] || burning_[d.lines[l].bus2]) continue;
+    if (--repair_left_[l] <= 0) {
+      line_failed_[l] = 0;
+      repair_left_[l] = 0;
+    }
+  }
+  for (int k = 0; k < kNumSwitches; ++k) {
+    if (lockout_line_[k] >= 0 && !line_failed_[lockout_line_[k]]) lockout_line_[k] = -1;
+  }
+}
+
+metrics::TopologyKey Resilience123Sim::Key(int extra) const {
+  std::array<uint8_t, 1 + kNumDers + 1> online{};
+  for (int j = 0; j < kNumDers; ++j) online[j] = model_->config_ders()[config_][j];
+  online[kNumDers] = extra >= 0 ? 1 : 0;
+  online[kNumDers + 1] = extra > 0 ? 1 : 0;
+  return metrics::MakeTopologyKey(switch_closed_, line_failed_,
+                                  std::span<const uint8_t>(online.data(), extra >= 0 ? 6 : 4));
+}
+
+ServiceOutcome Resilience123Sim::Serve(int grid) {
+  const Resilience123Model& m = *model_;
+  const Resilience123Params& p = m.params();
+  const auto& d = m.feeder().data();
+  const int nb = static_cast<int>(d.buses.size());
+  const auto& groups = m.groups();
+  ServiceOutcome out;
+  out.served.assign(groups.size(), 0);
+
+  // Topology.
+  for (size_t l = 0; l < d.lines.size(); ++l) fstate_.line_closed[l] = !line_failed_[l];
+  for (int k = 0; k < kNumSwitches; ++k) fstate_.line_closed[m.switch_line()[k]] = switch_closed_[k];
+  std::iota(uf_.begin(), uf_.end(), 0);
+  for (size_t l = 0; l < d.lines.size(); ++l) {
+    if (fstate_.line_closed[l]) Unite(uf_, d.lines[l].bus1, d.lines[l].bus2);
+  }
+  for (const auto& t : d.transformers) Unite(uf_, t.windings[0].bus, t.windings[1].bus);
+  std::vector<int> grid_count(nb, 0);
+  std::vector<double> der_capacity(nb, 0.0);
+  std::vector<int> source_buses;
+  grid_count[Find(uf_, d.sources[m.substation_source()].bus)]++;
+  source_buses.push_back(d.sources[m.substation_source()].bus);
+  for (int j = 0; j < kNumBackups; ++j) {
+    if (switch_closed_[kTies[j].sw]) {
+      const int b = d.sources[m.backup_source()[j]].bus;
+      grid_count[Find(uf_, b)]++;
+      source_buses.push_back(b);
+    }
+  }
+  for (int j = 0; j < kNumDers; ++j) {
+    const int g = m.der()[j];
+    const bool on = m.config_ders()[config_][j];
+    fstate_.der_on[g] = on;
+    if (!on) continue;
+    const int root = Find(uf_, d.ders[g].bus);
+    der_capacity[root] += d.ders[g].kva;
+    source_buses.push_back(d.ders[g].bus);
+  }
+  for (int j = 0; j < kNumDers; ++j) {
+    const int g = m.der()[j];
+    const bool grid_island = grid_count[Find(uf_, d.ders[g].bus)] > 0;
+    fstate_.der_p_kw[g] = (grid_island && grid == 0) ? p.der_first_output_fraction * d.ders[g].kva : 0;
+    fstate_.der_q_kvar[g] = 0;
+    if (fstate_.der_on[g] && grid_island && grid == 0) out.der_supplying = true;
+  }
+  // Priority service in DER-only islands; everything in grid islands.
+  std::vector<double> used(nb, 0.0);
+  for (int gi : m.group_priority()) {
+    const int root = Find(uf_, groups[gi].bus);
+    if (grid_count[root] > 0) {
+      out.served[gi] = 1;
+    } else if (der_capacity[root] > 0 && used[root] + groups[gi].kva <= der_capacity[root]) {
+      used[root] += groups[gi].kva;
+      out.served[gi] = 1;
+      out.der_supplying = true;
+    }
+  }
+  // Electrical distance of each bus to the nearest source of its island (multi-source Dijkstra).
+  std::vector<double> dist(nb, std::numeric_limits<double>::infinity());
+  std::vector<std::vector<std::pair<int, double>>> adj(nb);
+  for (size_t l = 0; l < d.lines.size(); ++l) {
+    if (!fstate_.line_closed[l]) continue;
+    adj[d.lines[l].bus1].push_back({d.lines[l].bus2, m.line_length_ohm()[l]});
+    adj[d.lines[l].bus2].push_back({d.lines[l].bus1, m.line_length_ohm()[l]});
+  }
+  for (const auto& t : d.transformers) {
+    adj[t.windings[0].bus].push_back({t.windings[1].bus, 0.0});
+    adj[t.windings[1].bus].push_back({t.windings[0].bus, 0.0});
+  }
+  using Item = std::pair<double, int>;
+  std::priority_queue<Item, std::vector<Item>, std::greater<Item>> pq;
+  for (int b : source_buses) {
+    dist[b] = 0;
+    pq.push({0.0, b});
+  }
+  while (!pq.empty()) {
+    auto [dv, v] = pq.top();
+    pq.pop();
+    if (dv > dist[v]) continue;
+    for (auto [w, len] : adj[v]) {
+      if (dv + len < dist[w]) {
+        dist[w] = dv + len;
+        pq.push({dist[w], w});
+      }
+    }
+  }
+
+  powerflow::FeederSolveOptions opts;
+  opts.warm_start = false;  // results a function of the state alone (cached, cloned)
+  opts.vmin_pu = p.vmin_pu;
+  opts.vmax_pu = p.vmax_pu;
+  for (int round = 0;; ++round) {
+    for (size_t gi = 0; gi < groups.size(); ++gi) {
+      for (int ld : groups[gi].loads) fstate_.load_on[ld] = out.served[gi];
+    }
+    const powerflow::FeederResult& r = solver_.Solve(fstate_, opts);
+    ++out.solves;
+    out.converged = r.converged;
+    // Violations per island: voltages, DER and backup ratings from the solver; branch loading
+    // against this model's ampacity (lines) and rated current (transformers).
+    std::vector<int> island_violations(r.islands.size(), 0);
+    for (const auto& isl : r.islands) {
+      island_violations[isl.id] =
+          isl.voltage_violations + isl.der_violations + isl.source_violations;
+    }
+    for (size_t l = 0; l < d.lines.size(); ++l) {
+      if (fstate_.line_closed[l] &&
+          r.line_loading[l] * d.lines[l].norm_amps > m.line_ampacity_a()[l]) {
+        ++island_violations[r.bus_island[d.lines[l].bus1]];
+      }
+    }
+    for (size_t t = 0; t < d.transformers.size(); ++t) {
+      if (r.xf_loading[t] > 1.0) ++island_violations[r.bus_island[d.transformers[t].windings[0].bus]];
+    }
+    std::vector<uint8_t> bad_island(r.islands.size(), 0);
+    int violations = 0;
+    bool any_bad = false;
+    for (const auto& isl : r.islands) {
+      if (!isl.energised) continue;
+      const bool bad = !r.converged || island_violations[isl.id] > 0;
+      if (bad) {
+        bad_island[isl.id] = 1;
+        any_bad = true;
+        violations += std::max(1, island_violations[isl.id]);
+      }
+    }
+    out.violations = violations;
+    out.vmin_pu = std::numeric_limits<double>::infinity();
+    out.vmax_pu = 0;
+    for (const auto& isl : r.islands) {
+      if (!isl.energised || isl.num_buses == 0) continue;
+      if (isl.load_kw <= 0 && isl.vmax_pu <= 0) continue;
+      out.vmin_pu = std::min(out.vmin_pu, isl.vmin_pu);
+      out.vmax_pu = std::max(out.vmax_pu, isl.vmax_pu);
+    }
+    if (!std::isfinite(out.vmin_pu)) out.vmin_pu = 0;
+    if (!any_bad || round >= p.max_shed_rounds) break;
+    // Shed, in each bad island, the served non-critical group farthest from a source.
+    bool shed = false;
+    std::vector<int> pick(r.islands.size(), -1);
+    for (size_t gi = 0; gi < groups.size(); ++gi) {
+      if (!out.served[gi] || groups[gi].critical) continue;
+      const int isl = r.bus_island[groups[gi].bus];
+      if (!bad_island[isl]) continue;
+      if (pick[isl] < 0 || dist[groups[gi].bus] > dist[groups[pick[isl]].bus]) pick[isl] = gi;
+    }
+    for (int gi : pick) {
+      if (gi < 0) continue;
+      out.served[gi] = 0;
+      ++out.shed_for_constraints;
+      shed = true;
+    }
+    if (!shed) break;  // only critical loads left in the violating islands
+  }
+  out.served_kva = 0;
+  for (size_t gi = 0; gi < groups.size(); ++gi) {
+    if (out.served[gi]) out.served_kva += groups[gi].kva;
+  }
+  return out;
+}
+
+absl::Status Resilience123Sim::Evaluate() {
+  const Resilience123Model& m = *model_;
+  const auto& groups = m.groups();
+  // Service (cached by topology + grid preference).
+  const metrics::TopologyKey skey = Key(grid_);
+  bool have = false;
+  {
+    std::lock_guard<std::mutex> lock(caches_->mu);
+    auto it = caches_->service.find(skey);
+    if (it != caches_->service.end()) {
+      service_ = it->second;
+      have = true;
+      ++caches_->service_hits;
+    }
+  }
+  if (!have) {
+    service_ = Serve(grid_);
+    std::lock_guard<std::mutex> lock(caches_->mu);
+    ++caches_->service_misses;
+    if (caches_->service.size() >= caches_->capacity) caches_->service.clear();
+    caches_->service.emplace(skey, service_);
+  }
+  // Indicators.
+  const auto& d = m.feeder().data();
+  for (size_t l = 0; l < d.lines.size(); ++l) gstate_.edge_in_service[l] = !line_failed_[l];
+  for (int k = 0; k < kNumSwitches; ++k) gstate_.edge_in_service[m.switch_line()[k]] = switch_closed_[k];
+  for (int j = 0; j < kNumBackups; ++j) gstate_.sources[1 + j].online = switch_closed_[kTies[j].sw];
+  for (int j = 0; j < kNumDers; ++j) {
+    gstate_.sources[1 + kNumBackups + j].online = m.config_ders()[config_][j];
+  }
+  for (size_t gi = 0; gi < groups.size(); ++gi) gstate_.loads[gi].served = service_.served[gi];
+  const metrics::TopologyKey ikey = Key(-1);
+  std::optional<metrics::IndicatorSet> hit;
+  {
+    std::lock_guard<std::mutex> lock(caches_->mu);
+    hit = caches_->indicators.Find(ikey);
+  }
+  if (!hit) {
+    absl::StatusOr<metrics::IndicatorSet> computed = m.metric_model().Evaluate(gstate_);
+    if (!computed.ok()) return computed.status();
+    hit = *computed;
+    std::lock_guard<std::mutex> lock(caches_->mu);
+    caches_->indicators.Insert(ikey, *computed);
+  }
+  indicators_ = *hit;
+  // R_CL and ARoS depend on which loads are served: recomputed every step (cheap).
+  const metrics::ResilienceConfig& rc = m.metric_model().config();
+  absl::StatusOr<double> rcl = metrics::CriticalLoadRatio(gstate_.loads, rc.r_cl_without_critical_loads);
+  if (!rcl.ok()) return rcl.status();
+  absl::StatusOr<double> aros = metrics::AverageRatingOfService(m.metric_model().graph(), gstate_);
+  if (!aros.ok()) return aros.status();
+  indicators_.raw[metrics::kCriticalLoadRatio] = *rcl;
+  indicators_.raw[metrics::kAverageRatingOfService] = *aros;
+  double r = 0;
+  for (int k = 0; k < metrics::kNumIndicators; ++k) {
+    indicators_.normalised[k] = metrics::Normalise(indicators_.raw[k], rc.normalisation.bounds[k]);
+    r += m.metric_model().ahp().weights[k] * indicators_.normalised[k];
+  }
+  indicators_.resilience = std::clamp(r, 0.0, 1.0);
+  return absl::OkStatus();
+}
+
+absl::StatusOr<StepResult> Resilience123Sim::Step(int config,
+                                                   const std::array<uint8_t, kNumTactical>& switches,
+                                                   int grid, Rng& rng) {
+  const Resilience123Params& p = model_->params();
+  if (config < 0 || config >= kNumConfigs) {
+    return absl::InvalidArgumentError(absl::StrCat("config: expected 0..5, got ", config));
+  }
+  if (grid != 0 && grid != 1) {
+    return absl::InvalidArgumentError(absl::StrCat("grid: expected 0 or 1, got ", grid));
+  }
+  StepResult res;
+  double total_kva = 0;
+  for (const LoadGroup& g : model_->groups()) total_kva += g.kva;
+  res.served_fraction_before = service_.served_kva / total_kva;
+  // Strategic.
+  if (config != config_) {
+    budget_ -= p.base_cost[config];
+    config_ = config;
+    res.config_changed = true;
+  }
+  grid_ = grid;
+  // Tactical.
+  std::array<uint8_t, kNumSwitches> closed{};
+  EffectiveSwitches(switches, &closed);
+  if (CountGridSourcesMax(closed) > 1) {
+    res.infeasible_switching = true;
+  } else {
+    for (int e = 0; e < kNumTactical; ++e) {
+      const uint8_t now = closed[kTacticalSwitch[e]];
+      if (now != tactical_[e]) ++res.switches_changed;
+      tactical_[e] = now;
+    }
+    switch_closed_ = closed;
+  }
+  // Weather of this step: repairs, then failures.
+  res.calamity = weather_ == Weather::kCalamity;
+  Repair();
+  if (res.calamity) {
+    ++steps_since_onset_;
+    res.new_failed_lines = ApplyCalamity(rng, steps_since_onset_ == 1);
+  }
+  // Faults may lock switches open; a repair may release them (the tactical command then holds).
+  {
+    std::array<uint8_t, kNumSwitches> eff{};
+    EffectiveSwitches(tactical_, &eff);
+    // A released lockout does not re-close by itself: only the lock is applied here.
+    for (int k = 0; k < kNumSwitches; ++k) {
+      if (lockout_line_[k] >= 0) switch_closed_[k] = 0;
+      else if (k == 0 || k == 4) switch_closed_[k] = 1;
+    }
+    for (int e = 0; e < kNumTactical; ++e) tactical_[e] = switch_closed_[kTacticalSwitch[e]];
+  }
+  for (uint8_t f : line_failed_) res.failed_lines += f;
+  if (absl::Status s = Evaluate(); !s.ok()) return s;
+  res.served_fraction = service_.served_kva / total_kva;
+  res.service = service_;
+  res.indicators = indicators_;
+  // Economics.
+  metrics::EconomicsStep es;
+  es.config = config_;
+  es.n_der = kConfigDerCount[config_];
+  es.capital_multiplier = p.capital_mult[config_];
+  es.operational_multiplier = p.operational_mult[config_];
+  es.maintenance_multiplier = p.maintenance_mult[config_];
+  es.calamity = res.calamity;
+  es.resilience = indicators_.resilience;
+  std::vector<double> kva;
+  kva.reserve(model_->groups().size());
+  for (const LoadGroup& g : model_->groups()) kva.push_back(g.kva);
+  absl::StatusOr<double> out = metrics::CustomersOut(p.economics.customers, kva, service_.served);
+  if (!out.ok()) return out.status();
+  es.customers_out = *out;
+  es.failed_lines = res.failed_lines;
+  es.new_failed_lines = res.new_failed_lines;
+  for (size_t gi = 0; gi < model_->groups().size(); ++gi) {
+    if (model_->groups()[gi].critical && !service_.served[gi]) es.critical_load_lost = true;
+  }
+  es.der_running = service_.der_supplying;
+  absl::StatusOr<metrics::StepCosts> costs = economics_.AddStep(es);
+  if (!costs.ok()) return costs.status();
+  res.costs = *costs;
+  // Weather transition for the next step.
+  const double stay_or_enter =
+      weather_ == Weather::kNormal ? p.p_normal_to_calamity : p.p_calamity_to_calamity;
+  const bool next_calamity = rng.Bernoulli(stay_or_enter);
+  if (!next_calamity) {
+    weather_ = Weather::kNormal;
+    steps_since_onset_ = 0;
+    std::fill(burning_.begin(), burning_.end(), 0);  // fires end with the calamity [ours]
+  } else {
+    weather_ = Weather::kCalamity;
+  }
+  res.budget_exhausted = budget_ < 0;
+  return res;
+}
+
+}  // namespace gridrl::env::r123
