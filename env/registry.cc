@@ -11,6 +11,7 @@ Registry& Registry::Global() {
     RegisterTutorialEnv(*r);
     RegisterRestoration70Env(*r);
     RegisterUcRts96Env(*r);
+    RegisterResilience123Env(*r);
     return r;
   }();
   return *registry;

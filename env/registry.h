@@ -45,5 +45,6 @@ class Registry {
 void RegisterTutorialEnv(Registry& registry);
 void RegisterRestoration70Env(Registry& registry);
 void RegisterUcRts96Env(Registry& registry);
+void RegisterResilience123Env(Registry& registry);
 
 }  // namespace gridrl::env
