@@ -807,7 +807,7 @@ void FeederSolver::ComputeOutputs(const FeederState& s, const std::vector<int>& 
     r.line_loading[l] = imax / d.lines[l].norm_amps;
     r.line_p1_kw[l] = s1.real() / 1000.0;
     r.line_q1_kvar[l] = s1.imag() / 1000.0;
-    if (on && r.line_loading[l] > 1.0) r.islands[r.bus_island[d.lines[l].bus1]].overloaded_branches++;
+    if (on && r.line_loading[l] > o.loading_limit) r.islands[r.bus_island[d.lines[l].bus1]].overloaded_branches++;
   }
   for (size_t t = 0; t < d.transformers.size(); ++t) {
     const auto& tr = d.transformers[t];
@@ -838,7 +838,7 @@ void FeederSolver::ComputeOutputs(const FeederState& s, const std::vector<int>& 
       }
     }
     r.xf_loading[t] = loading;
-    if (loading > 1.0) r.islands[r.bus_island[tr.windings[0].bus]].overloaded_branches++;
+    if (loading > o.loading_limit) r.islands[r.bus_island[tr.windings[0].bus]].overloaded_branches++;
   }
   r.loss_kw = loss.real() / 1000.0;
   r.loss_kvar = loss.imag() / 1000.0;

@@ -47,6 +47,10 @@ struct FeederSolveOptions {
   bool warm_start = true;
   int anderson_depth = 2;  // Anderson acceleration of the fixed point (0 = plain iteration)
   double vmin_pu = 0.95, vmax_pu = 1.05;  // constraint checks
+  // A branch is overloaded above loading_limit x its rating (lines: norm_amps, which the
+  // OpenDSS files leave at the 400 A default; the published IEEE 123 operating point loads the
+  // feeder head L115/L3/L7/L10/Sw1 to 1.39-1.57 of that).
+  double loading_limit = 1.0;
 };
 
 // One energised or de-energised part of the feeder and its constraint checks.
