@@ -238,6 +238,8 @@ Workspace RestorationModel::MakeWorkspace() const {
   Workspace ws;
   for (auto* v : {&ws.parent, &ws.parent_branch, &ws.root}) v->assign(n, -1);
   ws.order.reserve(n);
+  ws.feeder.reserve(n);
+  ws.candidates.reserve(n);
   ws.dist.assign(n, 0.0);
   ws.edist.assign(n, 0.0);
   ws.in_tree.assign(n, 0);
@@ -345,6 +347,12 @@ void RestorationModel::BuildForest(std::span<const uint8_t> available, Workspace
   }
 }
 
+// Feeders (one tree per substation) are electrically independent, so each is checked and shed on
+// its own. The rule is "shed the farthest non-critical load, then the next, until feasible" (the
+// critical loads last). Shedding more of that list only lowers currents and raises voltages, so
+// feasibility is monotone in the number shed and the smallest feasible prefix is found by
+// bisection: about log2(loads) sweeps instead of one per shed load. (ModelOptions::
+// sequential_shedding applies the rule one load at a time, for tests of that equivalence.)
 void RestorationModel::CheckAndShed(Workspace& ws) const {
   const int n = num_buses();
   for (int b = 0; b < n; ++b) {
@@ -360,57 +368,83 @@ void RestorationModel::CheckAndShed(Workspace& ws) const {
     const int br = ws.parent_branch[b];
     ws.edist[b] = br >= 0 ? ws.edist[ws.parent[b]] + std::hypot(ws.z_re[b], ws.z_im[b]) : 0.0;
   }
-  powerflow::RadialSweepData data{ws.order, ws.parent, ws.z_re, ws.z_im, ws.p, ws.q, vm_set_pu_,
-                                  ws.v_re, ws.v_im, ws.i_re, ws.i_im};
   ws.num_shed = 0;
   ws.sweeps = 0;
   const double vmin2 = options_.vmin_pu * options_.vmin_pu;
   const double vmax2 = options_.vmax_pu * options_.vmax_pu;
-  bool warm = false;
-  for (int guard = 0; guard <= n; ++guard) {
-    const auto res = powerflow::SolveRadialSweep(data, options_.sweep, warm);
-    ++ws.sweeps;
-    warm = res.converged;
-    int bad_root = -1;
-    if (!res.converged) {
-      double worst = kInf;
-      for (int b : ws.order) {
+  for (int r : sources_) {
+    if (!ws.in_tree[r]) continue;
+    ws.feeder.clear();
+    for (int b : ws.order) {
+      if (ws.root[b] == r) ws.feeder.push_back(b);
+    }
+    powerflow::RadialSweepData data{ws.feeder, ws.parent, ws.z_re,  ws.z_im, ws.p, ws.q,
+                                    vm_set_pu_, ws.v_re,  ws.v_im, ws.i_re, ws.i_im};
+    bool warm = false;
+    auto feasible = [&]() {
+      const auto res = powerflow::SolveRadialSweep(data, options_.sweep, warm);
+      ++ws.sweeps;
+      warm = res.converged;
+      if (!res.converged) return false;
+      for (int b : ws.feeder) {
         const double v2 = ws.v_re[b] * ws.v_re[b] + ws.v_im[b] * ws.v_im[b];
-        if (!(v2 >= worst)) {
-          worst = v2;
-          bad_root = ws.root[b];
+        if (v2 < vmin2 || v2 > vmax2) return false;
+        if (limit_pu2_ > 0 && ws.parent[b] >= 0 &&
+            ws.i_re[b] * ws.i_re[b] + ws.i_im[b] * ws.i_im[b] > limit_pu2_) {
+          return false;
         }
       }
+      return true;
+    };
+    if (feasible()) continue;
+    // Shedding order: non-critical loads farthest first, then critical loads farthest first
+    // (ties: the lower bus index first).
+    ws.candidates.clear();
+    for (int b : ws.feeder) {
+      if (p_pu_[b] != 0 || q_pu_[b] != 0) ws.candidates.push_back(b);
+    }
+    std::sort(ws.candidates.begin(), ws.candidates.end(), [&](int a, int b) {
+      const bool ca = critical_rank_[a] >= 0, cb = critical_rank_[b] >= 0;
+      if (ca != cb) return cb;
+      if (ws.edist[a] != ws.edist[b]) return ws.edist[a] > ws.edist[b];
+      return a < b;
+    });
+    const int len = static_cast<int>(ws.candidates.size());
+    auto shed_prefix = [&](int count) {
+      for (int i = 0; i < len; ++i) {
+        const int b = ws.candidates[i];
+        const bool off = i < count;
+        ws.shed[b] = off;
+        ws.p[b] = off ? 0.0 : p_pu_[b];
+        ws.q[b] = off ? 0.0 : q_pu_[b];
+      }
+    };
+    int lo = 0, hi = len;  // prefix lo is infeasible; shedding everything is feasible
+    if (options_.sequential_shedding) {
+      for (hi = 1; hi < len; ++hi) {
+        shed_prefix(hi);
+        if (feasible()) break;
+      }
+      hi = std::min(hi, len);
     } else {
-      for (int b : ws.order) {
-        const double v2 = ws.v_re[b] * ws.v_re[b] + ws.v_im[b] * ws.v_im[b];
-        const double i2 = ws.i_re[b] * ws.i_re[b] + ws.i_im[b] * ws.i_im[b];
-        if (v2 < vmin2 || v2 > vmax2 || (limit_pu2_ > 0 && ws.parent[b] >= 0 && i2 > limit_pu2_)) {
-          bad_root = ws.root[b];
-          break;
+      int last = -1;
+      while (hi - lo > 1) {
+        const int mid = (lo + hi) / 2;
+        shed_prefix(mid);
+        if (feasible()) {
+          hi = mid;
+        } else {
+          lo = mid;
         }
+        last = mid;
+      }
+      if (last != hi) {
+        shed_prefix(hi);
+        feasible();  // leaves the voltages of the final state in the workspace
       }
     }
-    if (bad_root < 0) break;
-    // Farthest non-critical load of that feeder; critical loads only as a last resort (the one
-    // with the lowest priority among the farthest).
-    int pick = -1;
-    for (int pass = 0; pass < 2 && pick < 0; ++pass) {
-      double far = -1.0;
-      for (int b : ws.order) {
-        if (ws.root[b] != bad_root || ws.shed[b] || (p_pu_[b] == 0 && q_pu_[b] == 0)) continue;
-        if ((pass == 0) == (critical_rank_[b] >= 0)) continue;
-        if (ws.edist[b] > far) {
-          far = ws.edist[b];
-          pick = b;
-        }
-      }
-    }
-    if (pick < 0) break;  // nothing left to shed in that feeder
-    ws.shed[pick] = 1;
-    ws.p[pick] = 0.0;
-    ws.q[pick] = 0.0;
-    ++ws.num_shed;
+    shed_prefix(hi);
+    ws.num_shed += hi;
   }
   ws.served_kw = ws.shed_kw = ws.dark_kw = 0;
   ws.vmin_pu = kInf;

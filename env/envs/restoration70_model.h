@@ -13,7 +13,8 @@
 //   2. electrical check: a backward/forward sweep (powerflow/radial_sweep.h); while a voltage
 //      leaves [vmin, vmax], a branch current exceeds its limit or the sweep collapses, the load of
 //      the non-critical bus farthest (electrically) from its substation in the offending feeder is
-//      shed and the sweep repeated; critical loads are shed only when no other load is left there.
+//      shed and the sweep repeated; critical loads are shed only when no other load is left there
+//      (the smallest such prefix of the shedding order is found by bisection).
 //   3. CIU: critical infrastructure power shares and the household share (served fraction of all
 //      non-critical load) go through the OIS fixed point and the OCT (metrics/ciu.h,
 //      metrics/interdependence.h); the system CIU is the minimum over inputs.
@@ -54,6 +55,9 @@ struct ModelOptions {
   std::vector<int64_t> critical_bus_ids = {58, 39, 27, 62};
   std::string ois_file;  // empty: metrics::DependencyGraph::Default()
   powerflow::RadialSweepOptions sweep;
+  // Shed one load per sweep instead of bisecting on the shed count (same result when feasibility
+  // is monotone in the count; for tests).
+  bool sequential_shedding = false;
 };
 
 // Adds the model's fields to an environment schema, and reads them back.
@@ -72,6 +76,7 @@ struct BranchInfo {
 struct Workspace {
   // Topology.
   std::vector<int> parent, parent_branch, root, order;
+  std::vector<int> feeder, candidates;  // one substation's buses; its loads in shedding order
   std::vector<double> dist;   // reconfiguration length from the substation (tie penalties included)
   std::vector<double> edist;  // electrical length sum |z| from the substation (shedding order)
   std::vector<uint8_t> in_tree, locked;

@@ -255,3 +255,31 @@ TEST(Restoration70Model, OisFromFileChangesTheDependencies) {
 
 }  // namespace
 }  // namespace gridrl::env::restoration70
+
+namespace gridrl::env::restoration70 {
+namespace {
+
+// Bisection on the number of shed loads gives what shedding one load at a time gives.
+TEST(Restoration70Model, BisectionSheddingEqualsSequential) {
+  ModelOptions seq_o;
+  seq_o.sequential_shedding = true;
+  auto fast = MakeModel();
+  auto seq = MakeModel(seq_o);
+  auto wf = fast->MakeWorkspace();
+  auto wsq = seq->MakeWorkspace();
+  Rng rng(11);
+  int with_shedding = 0;
+  for (int trial = 0; trial < 400; ++trial) {
+    std::vector<uint8_t> avail(fast->num_branches());
+    for (auto& a : avail) a = !rng.Bernoulli(0.25);
+    const double a = fast->Evaluate(avail, wf);
+    const double b = seq->Evaluate(avail, wsq);
+    ASSERT_EQ(a, b) << "trial " << trial;
+    ASSERT_EQ(wf.served, wsq.served) << "trial " << trial;
+    with_shedding += wf.num_shed > 0;
+  }
+  EXPECT_GT(with_shedding, 20);  // the comparison exercised shedding
+}
+
+}  // namespace
+}  // namespace gridrl::env::restoration70
