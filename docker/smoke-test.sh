@@ -16,10 +16,12 @@ fi
 command -v podman >/dev/null || { echo "podman is required" >&2; exit 1; }
 
 echo "==> building $IMAGE"
-podman --runtime runc build --network host -t "$IMAGE" -f docker/Dockerfile .
+# Docker format, so the image keeps its HEALTHCHECK (OCI images have none).
+podman --runtime runc build --format docker --network host -t "$IMAGE" -f docker/Dockerfile .
 
 echo "==> starting the container on port $PORT"
-podman --runtime runc run -d --name "$NAME" --network host "$IMAGE" --address "127.0.0.1:$PORT" >/dev/null
+podman --runtime runc run -d --name "$NAME" --network host -e GRIDRL_HEALTH_ADDRESS="127.0.0.1:$PORT" \
+  "$IMAGE" --address "127.0.0.1:$PORT" >/dev/null
 cleanup() { podman rm -f "$NAME" >/dev/null 2>&1 || true; }
 trap cleanup EXIT
 
@@ -30,6 +32,12 @@ for _ in $(seq 50); do
   sleep 0.2
 done
 podman exec "$NAME" gridrl health --address "127.0.0.1:$PORT"
+echo "==> the image's own HEALTHCHECK"
+if ! podman healthcheck run "$NAME" 2>/dev/null; then
+  echo "the image's HEALTHCHECK reports the server unhealthy" >&2
+  exit 1
+fi
+echo "healthcheck: healthy"
 podman exec "$NAME" gridrl envs | head -n 4
 
 echo "==> stepping from the Python client on the host"

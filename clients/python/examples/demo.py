@@ -1,4 +1,5 @@
-"""Steps every environment the server offers from Python and prints what happened."""
+"""Steps every environment the server offers from Python (random allowed actions) and prints
+what happened: spaces, throughput and the returns of the episodes that ended."""
 import argparse
 import time
 
@@ -11,7 +12,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--address", default="localhost:50051")
     parser.add_argument("--num-envs", type=int, default=8)
-    parser.add_argument("--steps", type=int, default=200)
+    parser.add_argument("--steps", type=int, default=200, help="steps per environment at most")
+    parser.add_argument("--seconds", type=float, default=5.0,
+                        help="time per environment at most (a uc_rts96 step is a whole day)")
     args = parser.parse_args()
 
     envs = gridrl.list_envs(args.address)
@@ -30,7 +33,9 @@ def main() -> None:
         returns = np.zeros(venv.num_envs)
         finished = []
         t0 = time.perf_counter()
-        for _ in range(args.steps):
+        steps = 0
+        while steps < args.steps and time.perf_counter() - t0 < args.seconds:
+            steps += 1
             mask = venv.action_masks()
             actions = venv.action_space.sample()
             if mask is not None:  # pick allowed values for the masked categorical leaves
@@ -41,11 +46,18 @@ def main() -> None:
                 finished.append(returns[i])
                 returns[i] = 0.0
         dt = time.perf_counter() - t0
-        rate = args.steps * venv.num_envs / dt
+        rate = steps * venv.num_envs / dt
         mean = f"{np.mean(finished):.3f}" if finished else "n/a"
-        print(f"\n{env_id}: {args.steps} steps x {venv.num_envs} envs from Python in {dt:.2f} s "
+        print(f"\n{env_id}: {steps} steps x {venv.num_envs} envs from Python in {dt:.2f} s "
               f"({rate:,.0f} env-steps/s); {len(finished)} episodes ended, mean return {mean}")
         venv.close()
+
+
+def _allowed(row, rng):
+    """A random allowed index; 0 when nothing is allowed (an ended episode whose next action
+    is ignored by the autoreset)."""
+    allowed = np.flatnonzero(row)
+    return int(rng.choice(allowed)) if allowed.size else 0
 
 
 def _masked_sample(venv, actions, mask, rng):
@@ -58,7 +70,7 @@ def _masked_sample(venv, actions, mask, rng):
     for name, s in items:
         if isinstance(s, gym.spaces.Discrete):
             block = mask[:, offset:offset + s.n]
-            choice = np.array([s.start + rng.choice(np.flatnonzero(row)) for row in block])
+            choice = np.array([s.start + _allowed(row, rng) for row in block])
             if name:
                 actions[name] = choice
             else:
@@ -67,7 +79,7 @@ def _masked_sample(venv, actions, mask, rng):
         elif isinstance(s, gym.spaces.MultiDiscrete):
             for j, n in enumerate(s.nvec):
                 block = mask[:, offset:offset + n]
-                actions[name][:, j] = [rng.choice(np.flatnonzero(row)) for row in block]
+                actions[name][:, j] = [_allowed(row, rng) for row in block]
                 offset += n
     return actions
 
