@@ -223,6 +223,11 @@ absl::StatusOr<std::shared_ptr<const FeederModel>> FeederModel::Build(FeederData
   for (auto& c : m->coils_) positions(c.stamp);
   for (auto& s : m->source_stamps_) positions(s);
   for (auto& s : m->der_stamps_) positions(s);
+  for (size_t i = 0; i < m->coils_.size(); ++i) {
+    const auto& c = m->coils_[i];
+    if (c.load >= 0 && m->data_.loads[c.load].model != FeederLoadModel::kConstantImpedance)
+      m->nonlinear_coils_.push_back(static_cast<int>(i));
+  }
   m->inv_vbase2_.resize(n);
   for (int i = 0; i < n; ++i)
     m->inv_vbase2_[i] = 1.0 / (m->nodes_[i].vbase_ln_volts * m->nodes_[i].vbase_ln_volts);
@@ -604,12 +609,10 @@ void FeederSolver::Iterate(const FeederState& s, const FeederSolveOptions& o) {
   aa_last_change_ = std::numeric_limits<double>::infinity();
   for (int it = 1; it <= o.max_iterations; ++it) {
     std::copy(isrc_.begin(), isrc_.end(), rhs_.begin());
-    for (const auto& c : m.coils_) {
-      if (c.load < 0) continue;
+    for (int ci : m.nonlinear_coils_) {
+      const auto& c = m.coils_[ci];
       const FeederLoad& l = d.loads[c.load];
-      if (l.model == FeederLoadModel::kConstantImpedance || !s.load_on[c.load] ||
-          !bus_live_[l.bus])
-        continue;
+      if (!s.load_on[c.load] || !bus_live_[l.bus]) continue;
       Complex vc = v[c.n1] - (c.n2 >= 0 ? v[c.n2] : Complex(0, 0));
       Complex comp = Mul(c.ymat * s.load_scale, vc) - CoilCurrent(l, c, vc, s.load_scale);
       rhs_[c.n1] += comp;
@@ -782,32 +785,47 @@ void FeederSolver::ComputeOutputs(const FeederState& s, const std::vector<int>& 
   for (size_t l = 0; l < d.lines.size(); ++l) {
     const auto& lc = m.lines_[l];
     const int c = d.lines[l].conductors(), w = 2 * c, off = m.line_offset(static_cast<int>(l));
-    double imax = 0;
-    Complex s1(0, 0);
     const bool on = s.line_closed[l] && bus_live_[d.lines[l].bus1];
-    for (int i = 0; i < w; ++i) {
-      Complex cur(0, 0);
-      if (on) {
-          const Complex* yrow = &lc.y[i * w];
-        for (int j = 0; j < w; ++j) cur += Mul(yrow[j], r.v[lc.stamp.node[j]]);
-      }
-      double a = Mag(cur);
-      imax = std::max(imax, a);
-      int gi = lc.stamp.node[i];
-      Complex vi = gi >= 0 ? r.v[gi] : Complex(0, 0);
-      Complex si = vi * std::conj(cur);
-      loss += si;
-      if (i < c) {
-        r.line_i1_a[off + i] = a;
-        s1 += si;
-      } else {
-        r.line_i2_a[off + i - c] = a;
-      }
+    if (!on) {
+      std::fill(&r.line_i1_a[off], &r.line_i1_a[off] + c, 0.0);
+      std::fill(&r.line_i2_a[off], &r.line_i2_a[off] + c, 0.0);
+      r.line_loading[l] = r.line_p1_kw[l] = r.line_q1_kvar[l] = 0;
+      continue;
     }
+    // I1 = Ys (V1 - V2) + Ysh V1 and I2 = -Ys (V1 - V2) + Ysh V2, with Ys = -Y12 and
+    // Ysh = Y11 + Y12 read from the primitive matrix.
+    Complex v1[3], v2[3], dv[3];
+    for (int k = 0; k < c; ++k) {
+      v1[k] = r.v[lc.stamp.node[k]];
+      v2[k] = r.v[lc.stamp.node[c + k]];
+      dv[k] = v1[k] - v2[k];
+    }
+    double imax = 0;
+    Complex s1(0, 0), s2(0, 0);
+    for (int i = 0; i < c; ++i) {
+      Complex series(0, 0), sh1(0, 0), sh2(0, 0);
+      const Complex* y11 = &lc.y[i * w];
+      const Complex* y12 = &lc.y[i * w + c];
+      for (int j = 0; j < c; ++j) {
+        series -= Mul(y12[j], dv[j]);
+        const Complex ysh = y11[j] + y12[j];
+        sh1 += Mul(ysh, v1[j]);
+        sh2 += Mul(ysh, v2[j]);
+      }
+      const Complex i1 = series + sh1, i2 = sh2 - series;
+      const double a1 = Mag(i1), a2 = Mag(i2);
+      r.line_i1_a[off + i] = a1;
+      r.line_i2_a[off + i] = a2;
+      imax = std::max(imax, std::max(a1, a2));
+      s1 += Mul(v1[i], std::conj(i1));
+      s2 += Mul(v2[i], std::conj(i2));
+    }
+    loss += s1 + s2;
     r.line_loading[l] = imax / d.lines[l].norm_amps;
     r.line_p1_kw[l] = s1.real() / 1000.0;
     r.line_q1_kvar[l] = s1.imag() / 1000.0;
-    if (on && r.line_loading[l] > o.loading_limit) r.islands[r.bus_island[d.lines[l].bus1]].overloaded_branches++;
+    if (r.line_loading[l] > o.loading_limit)
+      r.islands[r.bus_island[d.lines[l].bus1]].overloaded_branches++;
   }
   for (size_t t = 0; t < d.transformers.size(); ++t) {
     const auto& tr = d.transformers[t];

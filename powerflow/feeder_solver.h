@@ -158,6 +158,7 @@ class FeederModel {
   std::vector<std::array<Complex, 3>> source_e_;  // open-circuit phase voltages
   std::vector<int> diag_pos_;
   std::vector<double> inv_vbase2_;
+  std::vector<int> nonlinear_coils_;  // load coils with constant-power or -current models
   std::vector<int> source_tie_;  // line index or -1
   FeederLdl ldl_template_;       // analysed pattern, copied into each solver
 };
