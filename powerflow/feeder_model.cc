@@ -108,20 +108,22 @@ absl::Status ComputeVoltageBases(FeederData* data) {
 absl::Status ValidateFeeder(const FeederData& d) {
   const int nb = static_cast<int>(d.buses.size());
   auto bad_bus = [&](int b) { return b < 0 || b >= nb; };
+  // Phase conductors only (1..3): grounds are implicit in the wye/delta connection.
   auto bad_nodes = [](const std::vector<int>& nodes) {
     for (int n : nodes) {
-      if (n < 0 || n > 3) return true;
+      if (n < 1 || n > 3) return true;
     }
     return nodes.empty();
+  };
+  // Node count a wye/delta element of `phases` phases needs.
+  auto want_nodes = [](FeederConn conn, int phases) {
+    return conn == FeederConn::kDelta && phases == 1 ? 2 : phases;
   };
   for (const auto& l : d.lines) {
     const size_t n = l.nodes1.size();
     if (bad_bus(l.bus1) || bad_bus(l.bus2) || l.bus1 == l.bus2)
       return absl::InvalidArgumentError(absl::StrCat("line ", l.name, ": bad buses"));
-    bool grounded = false;
-    for (int k : l.nodes1) grounded |= k == 0;
-    for (int k : l.nodes2) grounded |= k == 0;
-    if (n == 0 || l.nodes2.size() != n || bad_nodes(l.nodes1) || bad_nodes(l.nodes2) || grounded)
+    if (n == 0 || n > 3 || l.nodes2.size() != n || bad_nodes(l.nodes1) || bad_nodes(l.nodes2))
       return absl::InvalidArgumentError(
           absl::StrCat("line ", l.name, ": node lists must be phases 1..3 of equal length"));
     if (l.r_ohm.size() != n * n || l.x_ohm.size() != n * n || l.b_siemens.size() != n * n)
@@ -132,26 +134,38 @@ absl::Status ValidateFeeder(const FeederData& d) {
     if (t.windings.size() != 2)
       return absl::InvalidArgumentError(absl::StrCat("transformer ", t.name,
                                                      ": only 2-winding units are supported"));
+    if (t.phases != 1 && t.phases != 3)
+      return absl::InvalidArgumentError(absl::StrCat("transformer ", t.name, ": phases must be 1 or 3"));
     for (const auto& w : t.windings) {
-      if (bad_bus(w.bus) || bad_nodes(w.nodes) || !(w.kv > 0) || !(w.kva > 0))
-        return absl::InvalidArgumentError(absl::StrCat("transformer ", t.name, ": bad winding"));
+      if (bad_bus(w.bus) || bad_nodes(w.nodes) || !(w.kv > 0) || !(w.kva > 0) ||
+          static_cast<int>(w.nodes.size()) != want_nodes(w.conn, t.phases))
+        return absl::InvalidArgumentError(absl::StrCat(
+            "transformer ", t.name, ": bad winding (bus, phase nodes matching phases and conn, kv > 0, kva > 0)"));
     }
+    if (!(t.xhl_pct > 0) && !(t.windings[0].pct_r + t.windings[1].pct_r > 0))
+      return absl::InvalidArgumentError(absl::StrCat("transformer ", t.name, ": zero impedance"));
   }
   for (const auto& r : d.regulators) {
     if (r.transformer < 0 || r.transformer >= static_cast<int>(d.transformers.size()) ||
-        r.winding < 0 || r.winding > 1)
-      return absl::InvalidArgumentError(absl::StrCat("regulator ", r.name, ": bad transformer"));
+        r.winding < 0 || r.winding > 1 || !(r.tap_step > 0) || r.min_tap > r.tap ||
+        r.tap > r.max_tap || !(r.ptratio > 0) || !(r.ctprim > 0))
+      return absl::InvalidArgumentError(absl::StrCat(
+          "regulator ", r.name, ": bad transformer, winding, tap range or ratios"));
   }
   for (const auto& l : d.loads) {
-    if (bad_bus(l.bus) || bad_nodes(l.nodes) || !(l.kv > 0))
-      return absl::InvalidArgumentError(absl::StrCat("load ", l.name, ": bad bus, nodes or kv"));
+    if (bad_bus(l.bus) || bad_nodes(l.nodes) || !(l.kv > 0) || l.phases < 1 || l.phases > 3 ||
+        static_cast<int>(l.nodes.size()) != want_nodes(l.conn, l.phases) ||
+        !std::isfinite(l.kw) || !std::isfinite(l.kvar) || !(l.vminpu > 0) || !(l.vlowpu > 0))
+      return absl::InvalidArgumentError(absl::StrCat(
+          "load ", l.name, ": bad bus, nodes (phase nodes matching phases and conn), kv or limits"));
   }
   for (const auto& c : d.capacitors) {
-    if (bad_bus(c.bus) || bad_nodes(c.nodes) || !(c.kv > 0))
-      return absl::InvalidArgumentError(absl::StrCat("capacitor ", c.name, ": bad bus or kv"));
+    if (bad_bus(c.bus) || bad_nodes(c.nodes) || !(c.kv > 0) || c.phases < 1 || c.phases > 3 ||
+        static_cast<int>(c.nodes.size()) != want_nodes(c.conn, c.phases))
+      return absl::InvalidArgumentError(absl::StrCat("capacitor ", c.name, ": bad bus, nodes or kv"));
   }
   for (const auto& s : d.sources) {
-    if (bad_bus(s.bus) || s.nodes.size() != 3 || !(s.kv_ll > 0))
+    if (bad_bus(s.bus) || s.nodes.size() != 3 || bad_nodes(s.nodes) || !(s.kv_ll > 0))
       return absl::InvalidArgumentError(
           absl::StrCat("source ", s.name, ": needs a bus, 3 phase nodes and kv_ll > 0"));
     if (!s.tie_switch.empty() && d.FindLine(s.tie_switch) < 0)
@@ -159,7 +173,8 @@ absl::Status ValidateFeeder(const FeederData& d) {
           absl::StrCat("source ", s.name, ": unknown tie_switch ", s.tie_switch));
   }
   for (const auto& g : d.ders) {
-    if (bad_bus(g.bus) || g.nodes.size() != 3 || !(g.kva > 0))
+    if (bad_bus(g.bus) || g.nodes.size() != 3 || bad_nodes(g.nodes) || !(g.kva > 0) ||
+        !(g.x_ohm > 0))
       return absl::InvalidArgumentError(
           absl::StrCat("der ", g.name, ": needs a bus, 3 phase nodes and kva > 0"));
   }

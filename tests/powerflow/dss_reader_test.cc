@@ -160,6 +160,21 @@ TEST(FeederJson, BadFieldsAreNamed) {
   EXPECT_NE(std::string(s.status().message()).find("line l: field 'bus2' names unknown bus 'zz'"),
             std::string::npos)
       << s.status();
+  // A delta single-phase load needs two nodes; a ground node is not a phase.
+  auto load = FeederFromJson(
+      R"({"format":"gridrl-feeder-1","name":"f","buses":[{"name":"a","kv_base":4.16}],
+          "sources":[{"name":"s","bus":"a","kv_ll":4.16}],
+          "loads":[{"name":"ld","bus":"a","nodes":[1],"conn":"delta","kv":4.16,"kw":1,"kvar":0}]})",
+      "x.json");
+  ASSERT_FALSE(load.ok());
+  EXPECT_NE(std::string(load.status().message()).find("x.json: load ld"), std::string::npos)
+      << load.status();
+  auto src = FeederFromJson(
+      R"({"format":"gridrl-feeder-1","name":"f","buses":[{"name":"a","kv_base":4.16}],
+          "sources":[{"name":"s","bus":"a","nodes":[0,1,2],"kv_ll":4.16}]})",
+      "x.json");
+  ASSERT_FALSE(src.ok());
+  EXPECT_NE(std::string(src.status().message()).find("source s"), std::string::npos);
 }
 
 TEST(FeederNames, RegulatorsAndSwitchesResolveAsUsersWriteThem) {
@@ -181,6 +196,53 @@ TEST(FeederNames, RegulatorsAndSwitchesResolveAsUsersWriteThem) {
   ASSERT_TRUE(sw.ok());
   EXPECT_EQ(d->lines[*sw].name, "Sw8");
   EXPECT_FALSE(FindSwitchLine(*d, "1-2").ok());
+}
+
+}  // namespace
+}  // namespace gridrl::powerflow
+
+namespace gridrl::powerflow {
+namespace {
+
+TEST(DssReader, LengthUnitsConvertBetweenLinecodeAndLine) {
+  const char* text = R"(
+New Circuit.u basekv=4.16 bus1=s
+New Linecode.mile nphases=1 r1=1 x1=2 c1=0 c0=0 units=mi
+New Line.a bus1=s.1 bus2=x.1 linecode=mile length=5280 units=ft
+New Line.b bus1=s.2 bus2=y.2 linecode=mile length=2
+~ normamps=123
+Edit Line.b length=3
+New Transformer.t phases=1 windings=2 xhl=2
+~ wdg=1 bus=s.3 kv=2.4 kva=50 %r=0.5
+~ wdg=2 bus=z.3 kv=0.24 kva=50 %r=0.5
+)";
+  auto d = ReadDssText(text, "units.dss", ".");
+  ASSERT_TRUE(d.ok()) << d.status();
+  EXPECT_NEAR(d->lines[d->FindLine("a")].r_ohm[0], 1.0, 1e-12);
+  EXPECT_NEAR(d->lines[d->FindLine("a")].x_ohm[0], 2.0, 1e-12);
+  EXPECT_NEAR(d->lines[d->FindLine("b")].r_ohm[0], 3.0, 1e-12);  // no line units: code's units
+  EXPECT_EQ(d->lines[d->FindLine("b")].norm_amps, 123);
+  const FeederTransformer& t = d->transformers[d->FindTransformer("t")];
+  EXPECT_NEAR(t.windings[1].kv, 0.24, 1e-12);
+  EXPECT_EQ(t.windings[1].nodes, std::vector<int>{3});
+  EXPECT_NEAR(d->buses[d->FindBus("z")].kv_base, 4.16 * 0.1, 1e-12);  // no bases set: ratio
+}
+
+TEST(FeederSolver, NonConvergenceIsAResult) {
+  auto d = LoadFeeder("ieee123");
+  ASSERT_TRUE(d.ok());
+  auto model = FeederModel::Build(*d);
+  ASSERT_TRUE(model.ok());
+  FeederSolver solver(*model);
+  FeederSolveOptions o;
+  o.max_iterations = 2;
+  const FeederResult& r = solver.Solve((*model)->NormalState(), o);
+  EXPECT_FALSE(r.converged);
+  EXPECT_EQ(r.iterations, 2);
+  EXPECT_GT(r.max_change_pu, o.tol_pu);
+  EXPECT_NE(r.message.find("no convergence"), std::string::npos);
+  // The same workspace then solves normally.
+  EXPECT_TRUE(solver.Solve((*model)->NormalState()).converged);
 }
 
 }  // namespace
