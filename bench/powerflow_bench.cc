@@ -2,10 +2,15 @@
 // injections, same topology, warm start) and a full N-1 sweep on 1 and 2 threads.
 //
 //   gridrl-powerflow-bench [--cases=rts96,bench/data/ieee118.json] [google-benchmark flags]
+//   gridrl-powerflow-bench --cases=... --median_json=200   (per-call medians as JSON)
 //
 // bench/powerflow_vs_lightsim2grid.py runs this next to lightsim2grid on the same inputs.
+#include <algorithm>
+#include <chrono>
 #include <cmath>
+#include <cstdio>
 #include <cstring>
+#include <ctime>
 #include <iostream>
 #include <memory>
 #include <string>
@@ -125,6 +130,78 @@ void BM_ToggleBranch(benchmark::State& state, const BenchCase* c) {
       solves ? static_cast<double>(not_converged) / solves : 0.0;
 }
 
+// --median_json: per-call wall-clock samples and their median (the statistic the side-by-side
+// script also takes for lightsim2grid), robust to a busy machine where a mean is not.
+double Median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  return v.empty() ? 0.0 : v[v.size() / 2];
+}
+
+double ProcessCpuSeconds() {
+  timespec ts;
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+  return ts.tv_sec + 1e-9 * ts.tv_nsec;
+}
+
+template <typename F>
+double TimeIt(F&& f) {
+  const auto t0 = std::chrono::steady_clock::now();
+  f();
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+}
+
+void PrintMedians(int reps) {
+  std::printf("{");
+  bool first = true;
+  for (const BenchCase& c : Cases()) {
+    std::vector<double> cold, warm, n1[2], n1_cpu;
+    for (int r = 0; r < reps; ++r) {
+      cold.push_back(TimeIt([&] {
+        auto grid = Grid::Create(c.network);
+        AcPowerFlow pf(*grid);
+        pf.Solve(Options(true));
+        benchmark::DoNotOptimize(pf.vm_pu(0));
+      }));
+    }
+    AcPowerFlow pf(c.grid);
+    pf.Solve(Options(true));
+    const int nb = c.grid->num_buses();
+    std::vector<double> p0(nb), q0(nb);
+    for (int i = 0; i < nb; ++i) {
+      p0[i] = pf.load_p_mw(i);
+      q0[i] = pf.load_q_mvar(i);
+    }
+    for (int k = 1; k <= reps * 5; ++k) {
+      for (int i = 0; i < nb; ++i) {
+        const double s = 1.0 + 0.05 * std::sin(0.7 * k + 1.3 * i);
+        pf.SetLoad(i, p0[i] * s, q0[i] * s);
+      }
+      warm.push_back(TimeIt([&] { pf.Solve(Options(false)); }));
+    }
+    AcPowerFlow base(c.grid);
+    base.Solve(Options(true));
+    ContingencyAnalyzer analyzer(c.grid);
+    size_t count = 0;
+    for (int t = 1; t <= 2; ++t) {
+      ContingencyOptions opt;
+      opt.solve = Options(false);
+      opt.threads = t;
+      analyzer.Run(base, opt);  // warm-up: workspaces
+      for (int r = 0; r < std::max(10, reps / 10); ++r) {
+        const double cpu0 = ProcessCpuSeconds();
+        n1[t - 1].push_back(TimeIt([&] { count = analyzer.Run(base, opt).size(); }));
+        if (t == 1) n1_cpu.push_back(ProcessCpuSeconds() - cpu0);
+      }
+    }
+    std::printf("%s\"%s\": {\"cold_us\": %.3f, \"warm_us\": %.3f, \"n1_t1_ms\": %.4f, "
+                "\"n1_t2_ms\": %.4f, \"n1_t1_cpu_ms\": %.4f, \"n1_count\": %zu}",
+                first ? "" : ", ", c.label.c_str(), Median(cold) * 1e6, Median(warm) * 1e6,
+                Median(n1[0]) * 1e3, Median(n1[1]) * 1e3, Median(n1_cpu) * 1e3, count);
+    first = false;
+  }
+  std::printf("}\n");
+}
+
 }  // namespace
 }  // namespace gridrl::powerflow
 
@@ -132,9 +209,12 @@ int main(int argc, char** argv) {
   using namespace gridrl::powerflow;
   std::string list = "rts96";
   std::vector<char*> rest;
+  int median_reps = 0;
   for (int i = 0; i < argc; ++i) {
     if (std::strncmp(argv[i], "--cases=", 8) == 0) {
       list = argv[i] + 8;
+    } else if (std::strncmp(argv[i], "--median_json=", 14) == 0) {
+      median_reps = std::atoi(argv[i] + 14);
     } else {
       rest.push_back(argv[i]);
     }
@@ -152,6 +232,10 @@ int main(int argc, char** argv) {
       return 2;
     }
     Cases().push_back(BenchCase{net->name, *net, *grid});
+  }
+  if (median_reps > 0) {
+    PrintMedians(median_reps);
+    return 0;
   }
   for (const BenchCase& c : Cases()) {
     if (c.label == "case70da") {  // restoration70's pattern; N-1 is not meaningful on it

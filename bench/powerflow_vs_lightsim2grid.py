@@ -14,8 +14,9 @@ Measured, per case:
         computes branch loadings and voltage checks; lightsim2grid: ContingencyAnalysisCPP.compute,
         voltages only), 1 and 2 threads
 Each figure is the best of --rounds rounds in which the two tools run one after the other (so a
-busy machine slows both): per round, gridrl's best Google Benchmark repetition (mean over its
-iterations) and lightsim2grid's median of time.perf_counter() samples around the call.
+busy machine slows both); within a round, both report the median of per-call wall-clock samples
+(gridrl: gridrl-powerflow-bench --median_json, steady_clock in C++; lightsim2grid:
+time.perf_counter() around the Python call, so ~1 us of call overhead is on its side).
 
 Usage (from the repository root, after building gridrl-powerflow-bench):
   python3 bench/powerflow_vs_lightsim2grid.py [--bench build/bin/gridrl-powerflow-bench]
@@ -151,36 +152,25 @@ def bench_lightsim(case, reps):
         sa.add_all_n1()
         sa.nb_thread = threads
         sa.compute(v_base.copy(), MAX_IT, TOL)  # first call builds the base case (kept)
-        samples = []
-        for _ in range(max(5, reps // 10)):
+        samples, cpu = [], []
+        for _ in range(max(10, reps // 10)):
+            c0 = time.process_time()
             t0 = time.perf_counter()
             sa.compute(v_base.copy(), MAX_IT, TOL)
             samples.append(time.perf_counter() - t0)
+            cpu.append(time.process_time() - c0)
         out["n1_t%d_ms" % threads] = statistics.median(samples) * 1e3
+        if threads == 1:
+            out["n1_t1_cpu_ms"] = statistics.median(cpu) * 1e3
         out["n1_count"] = len(sa.get_voltages())
     return out
 
 
-def bench_gridrl(bench_bin, case_arg, label):
-    cmd = [bench_bin, "--cases=" + case_arg, "--benchmark_format=json",
-           "--benchmark_min_time=0.3", "--benchmark_repetitions=3"]
-    res = json.loads(subprocess.check_output(cmd))
-    out = {}
-    for b in res["benchmarks"]:
-        if b.get("run_type") != "iteration":
-            continue
-        name = b["run_name"]
-        kind = name.split("/")[0]
-        unit = {"us": 1e-6, "ms": 1e-3, "ns": 1e-9}[b["time_unit"]]
-        seconds = b["real_time"] * unit
-        if kind == "n1":
-            threads = name.split("threads:")[1].split("/")[0]
-            key, value = "n1_t%s_ms" % threads, seconds * 1e3
-            out["n1_count"] = int(b.get("contingencies", 0))
-        else:
-            key, value = kind + "_us", seconds * 1e6
-        out[key] = min(out.get(key, float("inf")), value)  # best repetition
-    return out
+def bench_gridrl(bench_bin, case_arg, reps):
+    """Per-call medians from gridrl-powerflow-bench --median_json (same statistic as below)."""
+    res = json.loads(subprocess.check_output(
+        [bench_bin, "--cases=" + case_arg, "--median_json=%d" % reps]))
+    return next(iter(res.values()))
 
 
 def best_of(rounds):
@@ -217,7 +207,7 @@ def main():
             case = json.load(f)
         ours_rounds, ls_rounds = [], []
         for _ in range(args.rounds):
-            ours_rounds.append(bench_gridrl(bench_bin, arg, label))
+            ours_rounds.append(bench_gridrl(bench_bin, arg, args.reps))
             ls_rounds.append(bench_lightsim(case, args.reps))
         ls = best_of(ls_rounds)
         ls["vm"] = ls_rounds[0]["vm"]
@@ -229,6 +219,8 @@ def main():
         rows.append((label, "cold solve (us)", g["cold_us"], ls["cold_us"]))
         rows.append((label, "warm solve (us)", g["warm_us"], ls["warm_us"]))
         rows.append((label, "N-1 sweep 1 thread (ms)", g["n1_t1_ms"], ls["n1_t1_ms"]))
+        rows.append((label, "N-1 sweep 1 thread, process CPU (ms)", g["n1_t1_cpu_ms"],
+                     ls["n1_t1_cpu_ms"]))
         rows.append((label, "N-1 sweep 2 threads (ms)", g["n1_t2_ms"], ls["n1_t2_ms"]))
         rows.append((label, "N-1 2-thread speed-up (x)", g["n1_t1_ms"] / g["n1_t2_ms"],
                      ls["n1_t1_ms"] / ls["n1_t2_ms"]))
