@@ -197,23 +197,44 @@ absl::Status EnvPool::ResolveIds(std::span<const int32_t> env_ids, std::vector<i
   return absl::OkStatus();
 }
 
-absl::Status EnvPool::SendReset(std::span<const int32_t> env_ids, std::optional<uint64_t> seed) {
-  if (stopping_) return absl::FailedPreconditionError("the pool is closed");
-  if (auto s = ResolveIds(env_ids, ids_scratch_, "reset"); !s.ok()) return s;
-  for (int32_t id : ids_scratch_) {
+template <typename SeedOf>
+void EnvPool::QueueResets(SeedOf seed_of) {
+  for (size_t k = 0; k < ids_scratch_.size(); ++k) {
+    const int32_t id = ids_scratch_[k];
     Slot& slot = slots_[id];
     slot.op = Op::kReset;
-    if (seed) {
-      slot.seed = *seed + static_cast<uint64_t>(id);
+    if (std::optional<uint64_t> seed = seed_of(k)) {
+      slot.seed = *seed;
     } else if (!slot.seeded) {
-      slot.seed = options_.seed + static_cast<uint64_t>(id);
+      slot.seed = options_.seed + static_cast<uint64_t>(id);  // the pool's seed, at first reset
     } else {
-      slot.seed.reset();
+      slot.seed.reset();  // continue the env's own RNG
     }
     slot.seeded = true;
     slot.in_flight = true;
   }
   Enqueue(ids_scratch_);
+}
+
+absl::Status EnvPool::SendReset(std::span<const int32_t> env_ids, std::optional<uint64_t> seed) {
+  if (stopping_) return absl::FailedPreconditionError("the pool is closed");
+  if (auto s = ResolveIds(env_ids, ids_scratch_, "reset"); !s.ok()) return s;
+  QueueResets([&](size_t k) -> std::optional<uint64_t> {
+    if (!seed) return std::nullopt;
+    return *seed + static_cast<uint64_t>(ids_scratch_[k]);  // Gymnasium: env i gets seed + i
+  });
+  return absl::OkStatus();
+}
+
+absl::Status EnvPool::SendResetWithSeeds(std::span<const int32_t> env_ids,
+                                         std::span<const uint64_t> seeds) {
+  if (stopping_) return absl::FailedPreconditionError("the pool is closed");
+  if (auto s = ResolveIds(env_ids, ids_scratch_, "reset"); !s.ok()) return s;
+  if (seeds.size() != ids_scratch_.size()) {
+    return absl::InvalidArgumentError(absl::StrCat("reset: ", seeds.size(), " seeds for ",
+                                                   ids_scratch_.size(), " envs"));
+  }
+  QueueResets([&](size_t k) -> std::optional<uint64_t> { return seeds[k]; });
   return absl::OkStatus();
 }
 

@@ -37,6 +37,8 @@ class EnvPool final : public VecEnv {
   const EnvSpec& spec() const override { return spec_; }
   const PoolOptions& options() const override { return options_; }
   absl::Status SendReset(std::span<const int32_t> env_ids, std::optional<uint64_t> seed) override;
+  absl::Status SendResetWithSeeds(std::span<const int32_t> env_ids,
+                                  std::span<const uint64_t> seeds) override;
   absl::Status Send(const ActionBatch& actions, std::span<const int32_t> env_ids) override;
   absl::StatusOr<const StepBatch*> Recv() override;
   absl::StatusOr<int64_t> SaveState(std::span<const int32_t> env_ids) override;
@@ -69,6 +71,9 @@ class EnvPool final : public VecEnv {
   EnvPool(std::vector<std::unique_ptr<Env>> envs, PoolOptions options);
   absl::Status ResolveIds(std::span<const int32_t> env_ids, std::vector<int32_t>& out,
                           const std::string& what) const;
+  // Queues resets of ids_scratch_; seed_of(k) is the seed for the k-th id, if any.
+  template <typename SeedOf>
+  void QueueResets(SeedOf seed_of);
   void Enqueue(const std::vector<int32_t>& ids);
   void WorkerLoop();
   // Pops up to one chunk of queued env ids; false when the queue is empty. Requires mu_.

@@ -37,6 +37,9 @@ class VecEnv {
   // Starts resetting env_ids (all when empty); with a seed, env i is reseeded seed + i.
   virtual absl::Status SendReset(std::span<const int32_t> env_ids,
                                  std::optional<uint64_t> seed) = 0;
+  // The same with one seed per env: seeds[k] reseeds env_ids[k] (env k when env_ids is empty).
+  virtual absl::Status SendResetWithSeeds(std::span<const int32_t> env_ids,
+                                          std::span<const uint64_t> seeds) = 0;
   // Starts stepping env_ids (all when empty) with one action row per id, in the order given.
   virtual absl::Status Send(const ActionBatch& actions, std::span<const int32_t> env_ids) = 0;
   virtual absl::StatusOr<const StepBatch*> Recv() = 0;

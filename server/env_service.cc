@@ -127,9 +127,19 @@ absl::Status Encode(const absl::StatusOr<const env::StepBatch*>& batch, v1::Step
 
 absl::Status EnvServiceImpl::DoReset(const v1::ResetRequest& request, v1::StepResponse* response) {
   return WithSession(request.session_id(), [&](Session& s) -> absl::Status {
-    std::optional<uint64_t> seed;
-    if (request.has_seed()) seed = request.seed();
-    if (auto st = s.pool->SendReset(Ids(request.env_ids()), seed); !st.ok()) return st;
+    absl::Status st;
+    if (request.env_seeds_size() > 0) {
+      if (request.has_seed()) {
+        return absl::InvalidArgumentError("reset: give seed or env_seeds, not both");
+      }
+      std::vector<uint64_t> seeds(request.env_seeds().begin(), request.env_seeds().end());
+      st = s.pool->SendResetWithSeeds(Ids(request.env_ids()), seeds);
+    } else {
+      std::optional<uint64_t> seed;
+      if (request.has_seed()) seed = request.seed();
+      st = s.pool->SendReset(Ids(request.env_ids()), seed);
+    }
+    if (!st.ok()) return st;
     return request.no_wait() ? absl::OkStatus() : Encode(s.pool->Recv(), response);
   });
 }

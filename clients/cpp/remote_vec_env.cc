@@ -71,6 +71,19 @@ absl::Status RemoteVecEnv::SendReset(std::span<const int32_t> env_ids,
   return absl::OkStatus();
 }
 
+absl::Status RemoteVecEnv::SendResetWithSeeds(std::span<const int32_t> env_ids,
+                                              std::span<const uint64_t> seeds) {
+  if (closed_) return absl::FailedPreconditionError("the remote env is closed");
+  if (auto s = FlushHeld(); !s.ok()) return s;
+  v1::StreamRequest request;
+  auto* reset = request.mutable_reset();
+  reset->set_session_id(session_id_);
+  reset->mutable_env_ids()->Add(env_ids.begin(), env_ids.end());
+  reset->mutable_env_seeds()->Add(seeds.begin(), seeds.end());
+  held_ = std::move(request);
+  return absl::OkStatus();
+}
+
 absl::Status RemoteVecEnv::Send(const env::ActionBatch& actions, std::span<const int32_t> env_ids) {
   if (closed_) return absl::FailedPreconditionError("the remote env is closed");
   // Shape, dtype and range are checked here too, so errors surface at Send as in-process.

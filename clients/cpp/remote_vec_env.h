@@ -36,6 +36,8 @@ class RemoteVecEnv final : public env::VecEnv {
   const env::EnvSpec& spec() const override { return spec_; }
   const env::PoolOptions& options() const override { return pool_options_; }
   absl::Status SendReset(std::span<const int32_t> env_ids, std::optional<uint64_t> seed) override;
+  absl::Status SendResetWithSeeds(std::span<const int32_t> env_ids,
+                                  std::span<const uint64_t> seeds) override;
   absl::Status Send(const env::ActionBatch& actions, std::span<const int32_t> env_ids) override;
   absl::StatusOr<const env::StepBatch*> Recv() override;
   absl::StatusOr<int64_t> SaveState(std::span<const int32_t> env_ids) override;

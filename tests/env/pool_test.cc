@@ -89,6 +89,38 @@ TEST(Pool, MatchesSingleEnvLoop) {
   EXPECT_GE(episode_ends, kEnvs);  // the comparison crossed episode boundaries
 }
 
+TEST(Pool, PerEnvSeedsMatchABaseSeed) {
+  PoolOptions options;
+  options.num_envs = 3;
+  auto pool = MakePool(options);
+  auto base = pool->Reset(100);
+  ASSERT_TRUE(base.ok());
+  std::vector<std::string> expected;
+  for (int r = 0; r < 3; ++r) expected.push_back(RowBytes(**base, r, false));
+  const std::vector<uint64_t> seeds = {100, 101, 102};
+  ASSERT_TRUE(pool->SendResetWithSeeds({}, seeds).ok());
+  auto same = pool->Recv();
+  ASSERT_TRUE(same.ok());
+  for (int r = 0; r < 3; ++r) EXPECT_EQ(RowBytes(**same, r, false), expected[r]);
+  // Reversed seeds for ids {2, 0}: env 2 now starts like env 0 did (apart from its id).
+  const std::vector<int32_t> ids = {2, 0};
+  const std::vector<uint64_t> swapped = {100, 102};
+  ASSERT_TRUE(pool->SendResetWithSeeds(ids, swapped).ok());
+  auto moved = pool->Recv();
+  ASSERT_TRUE(moved.ok());
+  ASSERT_EQ((*moved)->size(), 2);
+  // Rows come back in env-id order: row 1 is env 2, reseeded with env 0's original seed.
+  ASSERT_EQ((*moved)->env_id.data<int32_t>()[1], 2);
+  for (size_t k = 0; k < (*moved)->obs.size(); ++k) {
+    EXPECT_EQ(0, std::memcmp((*moved)->obs[k].row(1), expected[0].data(),
+                             (*moved)->obs[k].row_bytes()))
+        << "leaf " << k;
+    expected[0].erase(0, (*moved)->obs[k].row_bytes());
+  }
+  const std::vector<uint64_t> too_few = {1};
+  EXPECT_EQ(pool->SendResetWithSeeds({}, too_few).code(), absl::StatusCode::kInvalidArgument);
+}
+
 TEST(Pool, NextStepResetsOnTheStepAfterTheEnd) {
   PoolOptions options;
   options.num_envs = 2;

@@ -87,6 +87,19 @@ def test_disabled_mode_with_reset_mask(server_address):
     venv.close()
 
 
+def test_reset_with_a_seed_per_env(server_address):
+    venv = gridrl.make_vec("tutorial", 3, address=server_address)
+    base, _ = venv.reset(seed=7)
+    listed, _ = venv.reset(seed=[7, 8, 9])
+    for k in base:
+        np.testing.assert_array_equal(base[k], listed[k])
+    shuffled, _ = venv.reset(seed=[9, 8, 7])
+    np.testing.assert_array_equal(shuffled["agent"][0], base["agent"][2])
+    with pytest.raises(gridrl.InvalidInputError, match="seeds"):
+        venv.reset(seed=[1, 2])
+    venv.close()
+
+
 def test_spaces_and_infos(server_address):
     venv = gridrl.make_vec("tutorial", 4, address=server_address)
     assert venv.metadata["autoreset_mode"] == gym.vector.AutoresetMode.NEXT_STEP

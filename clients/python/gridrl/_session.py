@@ -70,10 +70,12 @@ class Session:
         self.info_keys = list(self.spec.info_keys)
         self.closed = False
 
-    def reset(self, env_ids: Sequence[int] = (), seed: Optional[int] = None,
-              no_wait: bool = False) -> Batch:
+    def reset(self, env_ids: Sequence[int] = (), seed=None, no_wait: bool = False) -> Batch:
+        """seed: None, one int (env i gets seed + i) or one int per env."""
         req = pb.ResetRequest(session_id=self.id, env_ids=list(env_ids), no_wait=no_wait)
-        if seed is not None:
+        if isinstance(seed, (list, tuple, np.ndarray)):
+            req.env_seeds[:] = [int(s) for s in seed]
+        elif seed is not None:
             req.seed = int(seed)
         return Batch(_wire.call(self.stub.Reset, req, self.timeout), self.obs_layout,
                      self.info_keys)

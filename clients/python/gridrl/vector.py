@@ -48,8 +48,15 @@ class RemoteVectorEnv(gym.vector.VectorEnv):
         self._mask: Optional[np.ndarray] = None
 
     # --- Gymnasium API ---------------------------------------------------------------------
-    def reset(self, *, seed: Optional[int] = None, options: Optional[Dict[str, Any]] = None):
-        super().reset(seed=seed)
+    def reset(self, *, seed=None, options: Optional[Dict[str, Any]] = None):
+        """seed: None, an int (env i gets seed + i) or a list with one seed per env; with
+        options={"reset_mask": mask} only the masked envs reset (seeds then follow the mask)."""
+        if isinstance(seed, (list, tuple, np.ndarray)):
+            super().reset(seed=None)
+            seeds = [int(s) for s in seed]
+        else:
+            super().reset(seed=seed)
+            seeds = None
         env_ids: Sequence[int] = ()
         if options and "reset_mask" in options:
             mask = np.asarray(options["reset_mask"], dtype=bool)
@@ -60,7 +67,13 @@ class RemoteVectorEnv(gym.vector.VectorEnv):
             env_ids = np.flatnonzero(mask).tolist()
             if not env_ids:
                 return self._observation(), {}
-        batch = self._session.reset(env_ids=env_ids, seed=seed)
+        if seeds is not None:
+            if len(seeds) != self.num_envs:
+                raise _wire.InvalidInputError(_wire.grpc.StatusCode.INVALID_ARGUMENT,
+                                              f"seed: {len(seeds)} seeds for {self.num_envs} envs")
+            if env_ids:
+                seeds = [seeds[i] for i in env_ids]
+        batch = self._session.reset(env_ids=env_ids, seed=seeds if seeds is not None else seed)
         return self._absorb(batch, full=not env_ids)
 
     def step(self, actions: Any):
