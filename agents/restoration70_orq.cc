@@ -116,7 +116,7 @@ absl::StatusOr<OrqResult> SolveOrq(const RestorationModel& model, std::span<cons
   const uint64_t full = n - 1;
   OrqResult out;
   out.states = static_cast<int64_t>(n);
-  std::vector<float> ciu(n);
+  std::vector<double> ciu(n);
   // 1. CIU of every state: chunks handed out by an atomic counter, one evaluator per thread.
   double t0 = Now();
   int threads = options.threads > 0 ? options.threads
@@ -130,7 +130,7 @@ absl::StatusOr<OrqResult> SolveOrq(const RestorationModel& model, std::span<cons
       const uint64_t begin = next.fetch_add(kChunk);
       if (begin >= n) break;
       const uint64_t end = std::min(n, begin + kChunk);
-      for (uint64_t s = begin; s < end; ++s) ciu[s] = static_cast<float>(eval(s));
+      for (uint64_t s = begin; s < end; ++s) ciu[s] = eval(s);
     }
   };
   if (threads <= 1) {
@@ -144,7 +144,7 @@ absl::StatusOr<OrqResult> SolveOrq(const RestorationModel& model, std::span<cons
   // 2. Longest path from the empty state to the full one, by decreasing bit strings (S + j > S).
   t0 = Now();
   std::vector<double> best(n, 0.0);
-  auto c = [&](uint64_t s) { return s == full ? 0.0 : static_cast<double>(ciu[s]); };
+  auto c = [&](uint64_t s) { return s == full ? 0.0 : ciu[s]; };
   for (uint64_t s = full; s-- > 0;) {
     double b = -1.0;
     uint64_t free = full & ~s;
@@ -176,7 +176,7 @@ absl::StatusOr<OrqResult> SolveOrq(const RestorationModel& model, std::span<cons
     s |= uint64_t{1} << pick;
   }
   out.seconds_dp = Now() - t0;
-  FillPath(failed, positions, [&](uint64_t st) { return static_cast<double>(ciu[st]); }, out);
+  FillPath(failed, positions, [&](uint64_t st) { return ciu[st]; }, out);
   if (options.keep_tables) {
     out.ciu = std::move(ciu);
     out.best_to_go = std::move(best);

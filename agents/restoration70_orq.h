@@ -24,7 +24,7 @@ namespace gridrl::agents {
 
 using env::restoration70::RestorationModel;
 
-inline constexpr int kMaxOrqFaults = 26;  // 2^26 states: 256 MiB of CIU, 512 MiB of values
+inline constexpr int kMaxOrqFaults = 24;  // 2^24 states: 128 MiB of CIU, 128 MiB of values
 
 struct OrqOptions {
   int threads = 0;           // 0: hardware threads
@@ -39,7 +39,7 @@ struct OrqResult {
   double seconds_ciu = 0;         // wall time of the state sweep
   double seconds_dp = 0;          // wall time of the dynamic programme
   // With keep_tables: indexed by state bit string.
-  std::vector<float> ciu;         // CIU (%) of each state
+  std::vector<double> ciu;        // CIU (%) of each state
   std::vector<double> best_to_go; // best(S): the largest sum of c over the rest of the event
 };
 
