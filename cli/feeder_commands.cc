@@ -218,6 +218,13 @@ absl::Status RunImportFeeder(const Args& args) {
   auto data = pf::ReadDssFile(*in);
   if (!data.ok()) return data.status();
   if (auto name = args.Get("name")) data->name = *name;
+  if (auto notice_path = args.Get("notice-file")) {
+    std::ifstream f(*notice_path);
+    if (!f) return absl::NotFoundError(absl::StrCat("--notice-file: cannot open '", *notice_path, "'"));
+    std::stringstream ss;
+    ss << f.rdbuf();
+    data->notice = ss.str();
+  }
   if (absl::Status s = ApplyOverridesToData(args, &*data); !s.ok()) return s;
   if (absl::Status s = args.CheckAllUsed(); !s.ok()) return s;
   std::string prov = absl::StrCat("gridrl import-feeder from ",
@@ -244,11 +251,12 @@ GRIDRL_CASE_BACKEND({.name = "feeder",
 
 GRIDRL_COMMAND({.name = "import-feeder",
                 .summary = "convert an OpenDSS feeder (.dss) to the project's feeder JSON",
-                .usage = "gridrl import-feeder --dss PATH --out PATH [--name NAME]\n"
+                .usage = "gridrl import-feeder --dss PATH --out PATH [--name NAME] [--notice-file F]\n"
                          "          [--tap NAME=STEPS ...] [--close SW ...] [--open SW ...]\n"
                          "  Reads the OpenDSS subset of the IEEE test feeders and writes\n"
                          "  data/feeders/NAME.json. --tap records fixed regulator taps\n"
                          "  (RG4.a=8, reg1a=7), --close/--open record switch states (Sw7, 54-94).\n"
+                         "  --notice-file embeds the source data's licence notice.\n"
                          "  Three-phase feeders then solve with: gridrl pf --case NAME|FILE.dss\n"
                          "  [--close SW] [--open SW] [--tap NAME=STEPS] [--regulate]\n"
                          "  [--load-scale X] [--format json|table]",

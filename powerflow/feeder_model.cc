@@ -191,6 +191,7 @@ std::string FeederToJson(const FeederData& d, int indent) {
   j["format"] = "gridrl-feeder-1";
   j["name"] = d.name;
   j["provenance"] = d.provenance;
+  if (!d.notice.empty()) j["notice"] = d.notice;
   j["base_freq_hz"] = d.base_freq_hz;
   j["voltage_bases_kv"] = d.voltage_bases_kv;
   auto bus = [&](int b) { return d.buses[b].name; };
@@ -315,6 +316,7 @@ absl::StatusOr<FeederData> FeederFromJson(absl::string_view text, absl::string_v
   JsonReader r{std::string(origin)};
   r.Get(j, "name", &d.name, "feeder", true);
   r.Get(j, "provenance", &d.provenance, "feeder", false);
+  r.Get(j, "notice", &d.notice, "feeder", false);
   r.Get(j, "base_freq_hz", &d.base_freq_hz, "feeder", false);
   r.Get(j, "voltage_bases_kv", &d.voltage_bases_kv, "feeder", false);
   if (!r.status().ok()) return r.status();

@@ -140,6 +140,7 @@ struct FeederData {
   std::vector<FeederSource> sources;
   std::vector<FeederDer> ders;
   std::string provenance;
+  std::string notice;  // licence notice of the source data, kept with every copy
 
   int FindBus(absl::string_view name) const;  // -1 if missing (case-insensitive)
   int AddBus(absl::string_view name);           // existing index or a new bus
