@@ -539,9 +539,78 @@ void ObsEncoder::Encode(const std::vector<env::Tensor>& leaves, int64_t row, Mat
 }
 
 // ---------------------------------------------------------------------------------------------
+// SinglePpoPolicy
+
+absl::StatusOr<std::unique_ptr<SinglePpoPolicy>> SinglePpoPolicy::Make(const env::EnvSpec& spec,
+                                                                       int64_t obs_size,
+                                                                       const PpoConfig& config) {
+  auto heads = ActionHeads::FromSpec(spec);
+  if (!heads.ok()) return heads.status();
+  auto p = std::make_unique<SinglePpoPolicy>();
+  p->learner_ = std::make_unique<PpoLearner>(obs_size, *std::move(heads), config);
+  p->learner_->set_mask_size(spec.action_mask_size);
+  return p;
+}
+
+void SinglePpoPolicy::Init(uint64_t seed) {
+  env::Rng rng(StreamSeed(seed, 0, 0));
+  learner_->Init(rng);
+}
+
+void SinglePpoPolicy::Act(const Matrix& raw_obs, const bool* masks, bool deterministic,
+                          const uint8_t* record, env::Rng& rng, env::ActionBatch& actions) {
+  obs_ = raw_obs;
+  learner_->NormalizeObs(obs_, record != nullptr);
+  learner_->Act(obs_, masks, nullptr, deterministic, rng, actions_, logp_, values_);
+  const int64_t ms = learner_->mask_size();
+  for (int64_t r = 0; r < raw_obs.cols(); ++r) {
+    if (record != nullptr) {
+      sample_[r] = -1;
+      if (record[r]) {
+        sample_[r] = learner_->Add(r, obs_.col(r).data(), masks ? masks + r * ms : nullptr,
+                                   nullptr, actions_.col(r).data(), logp_[r], values_[r]);
+      }
+    }
+    learner_->heads().WriteAction(actions_.col(r).data(), actions, r);
+  }
+}
+
+void SinglePpoPolicy::SetOutcome(int64_t env, double reward, bool terminated, bool truncated,
+                                 const Matrix* final_raw_obs) {
+  double boot = 0.0;
+  if (final_raw_obs != nullptr) {
+    Matrix o = *final_raw_obs;
+    learner_->NormalizeObs(o, false);
+    boot = learner_->Values(o)[0];
+  }
+  const double scaled = learner_->ScaleReward(env, reward, terminated || truncated);
+  learner_->SetOutcome(sample_[env], scaled, terminated, truncated, boot);
+}
+
+void SinglePpoPolicy::BeginRollout(int64_t num_envs) {
+  learner_->BeginRollout(num_envs);
+  sample_.assign(num_envs, -1);
+}
+
+void SinglePpoPolicy::FinishRollout(const Matrix& raw_obs) {
+  Matrix o = raw_obs;
+  learner_->NormalizeObs(o, false);
+  learner_->FinishRollout(learner_->Values(o));
+}
+
+// ---------------------------------------------------------------------------------------------
 // PpoTrainer
 
 absl::StatusOr<std::unique_ptr<PpoTrainer>> PpoTrainer::Make(env::VecEnv* vec, PpoConfig config) {
+  if (auto c = PpoConfig::FromJson(config.ToJson()); !c.ok()) return c.status();
+  ObsEncoder encoder(vec->spec());
+  auto policy = SinglePpoPolicy::Make(vec->spec(), encoder.size(), config);
+  if (!policy.ok()) return policy.status();
+  return MakeWithPolicy(vec, std::move(config), *std::move(policy));
+}
+
+absl::StatusOr<std::unique_ptr<PpoTrainer>> PpoTrainer::MakeWithPolicy(
+    env::VecEnv* vec, PpoConfig config, std::unique_ptr<PpoPolicy> policy) {
   const env::PoolOptions& o = vec->options();
   if (o.batch_size != 0 && o.batch_size != o.num_envs) {
     return absl::InvalidArgumentError(absl::StrCat(
@@ -553,24 +622,21 @@ absl::StatusOr<std::unique_ptr<PpoTrainer>> PpoTrainer::Make(env::VecEnv* vec, P
         "PPO needs an autoresetting env: autoreset must be next_step or same_step");
   }
   if (auto c = PpoConfig::FromJson(config.ToJson()); !c.ok()) return c.status();
-  auto heads = ActionHeads::FromSpec(vec->spec());
-  if (!heads.ok()) return heads.status();
-  return std::unique_ptr<PpoTrainer>(new PpoTrainer(vec, std::move(config), *std::move(heads)));
+  return std::unique_ptr<PpoTrainer>(new PpoTrainer(vec, std::move(config), std::move(policy)));
 }
 
-PpoTrainer::PpoTrainer(env::VecEnv* vec, PpoConfig config, ActionHeads heads)
-    : vec_(vec), config_(std::move(config)), encoder_(vec->spec()),
+PpoTrainer::PpoTrainer(env::VecEnv* vec, PpoConfig config, std::unique_ptr<PpoPolicy> policy)
+    : vec_(vec), config_(std::move(config)), encoder_(vec->spec()), policy_(std::move(policy)),
       num_envs_(vec->options().num_envs) {
-  learner_ = std::make_unique<PpoLearner>(encoder_.size(), std::move(heads), config_);
-  learner_->set_mask_size(vec->spec().action_mask_size);
-  env::Rng init(StreamSeed(config_.seed, 0, 0));
-  learner_->Init(init);
+  policy_->Init(config_.seed);
 }
 
 absl::Status PpoTrainer::Train(const TrainOptions& options) {
   const env::EnvSpec& spec = vec_->spec();
   const bool same_step = vec_->options().autoreset == env::AutoresetMode::kSameStep;
   const int64_t n = num_envs_, ms = spec.action_mask_size;
+  const std::vector<std::string> names = policy_->learner_names();
+  const std::vector<PpoLearner*> learners = policy_->learners();
   std::ofstream progress, episodes_csv;
   if (!options.out_dir.empty()) {
     std::error_code ec;
@@ -585,11 +651,23 @@ absl::Status PpoTrainer::Train(const TrainOptions& options) {
       return absl::InvalidArgumentError(absl::StrCat("cannot write logs in ", options.out_dir));
     }
     if (new_p) {
-      progress << "update,total_steps,episodes,mean_episode_reward,approx_kl,entropy,"
-                  "policy_loss,value_loss,clip_fraction,explained_variance,grad_norm,epochs_run,"
-                  "early_stopped,samples,steps_per_s,env_seconds,agent_seconds\n";
+      progress << "update,total_steps,episodes,mean_episode_reward,steps_per_s,env_seconds,"
+                  "agent_seconds";
+      for (const auto& name : names) {
+        const std::string pre = names.size() > 1 ? name + "_" : "";
+        for (const char* col : {"approx_kl", "entropy", "policy_loss", "value_loss",
+                                "clip_fraction", "explained_variance", "grad_norm", "epochs_run",
+                                "early_stopped", "samples"}) {
+          progress << "," << pre << col;
+        }
+      }
+      progress << "\n";
     }
-    if (new_e) episodes_csv << "episode,env_id,reward,length,update\n";
+    if (new_e) {
+      episodes_csv << "episode,env_id,reward,length,update";
+      for (const auto& key : spec.info_keys) episodes_csv << "," << key;
+      episodes_csv << "\n";
+    }
   }
 
   double t_mark = Now();
@@ -597,12 +675,11 @@ absl::Status PpoTrainer::Train(const TrainOptions& options) {
   env_seconds_ += Now() - t_mark;
   if (!batch.ok()) return batch.status();
   const double agent_start = Now();
-  Matrix raw(encoder_.size(), n), obs, actions, boot_obs(encoder_.size(), 1);
-  std::vector<uint8_t> masks(n * ms);
+  Matrix raw(encoder_.size(), n), final_obs(encoder_.size(), 1);
   std::unique_ptr<bool[]> mask_buf(new bool[std::max<int64_t>(n * ms, 1)]);
   std::vector<double> ep_return(n, 0.0);
-  std::vector<int64_t> ep_length(n, 0), sample(n, -1);
-  std::vector<uint8_t> skip(n, 0);  // NEXT_STEP: this env's next step is its reset
+  std::vector<int64_t> ep_length(n, 0);
+  std::vector<uint8_t> skip(n, 0), record(n, 1);  // skip: NEXT_STEP's reset step of that env
   auto read_obs = [&](const env::StepBatch& b) {
     for (int64_t r = 0; r < n; ++r) encoder_.Encode(b.obs, r, raw, r);
     if (ms > 0) std::memcpy(mask_buf.get(), b.action_mask.bytes(), n * ms);
@@ -610,8 +687,7 @@ absl::Status PpoTrainer::Train(const TrainOptions& options) {
   read_obs(**batch);
   env::ActionBatch action_batch;
   action_batch.Allocate(spec, n);
-  Vector logp, values;
-  learner_->ResetRewardScaling(n);
+  for (PpoLearner* l : learners) l->ResetRewardScaling(n);
   agent_seconds_ += Now() - agent_start;
 
   const int64_t target = episodes_ + options.episodes;
@@ -619,22 +695,13 @@ absl::Status PpoTrainer::Train(const TrainOptions& options) {
     const double rollout_start = Now();
     const double env_before = env_seconds_;
     env::Rng rollout_rng(StreamSeed(config_.seed, 1, static_cast<uint64_t>(updates_)));
-    learner_->BeginRollout(n);
+    policy_->BeginRollout(n);
     int64_t steps = 0, finished = 0, steps_before = total_steps_;
     double finished_reward = 0.0;
     while (true) {
-      obs = raw;
-      learner_->NormalizeObs(obs, true);
-      learner_->Act(obs, ms > 0 ? mask_buf.get() : nullptr, nullptr, false, rollout_rng, actions,
-                    logp, values);
-      for (int64_t r = 0; r < n; ++r) {
-        sample[r] = -1;
-        if (!skip[r]) {
-          sample[r] = learner_->Add(r, obs.col(r).data(), ms > 0 ? mask_buf.get() + r * ms : nullptr,
-                                    nullptr, actions.col(r).data(), logp[r], values[r]);
-        }
-        learner_->heads().WriteAction(actions.col(r).data(), action_batch, r);
-      }
+      for (int64_t r = 0; r < n; ++r) record[r] = skip[r] ? 0 : 1;
+      policy_->Act(raw, ms > 0 ? mask_buf.get() : nullptr, false, record.data(), rollout_rng,
+                   action_batch);
       t_mark = Now();
       batch = vec_->Step(action_batch);
       env_seconds_ += Now() - t_mark;
@@ -651,24 +718,29 @@ absl::Status PpoTrainer::Train(const TrainOptions& options) {
         ep_return[r] += reward;
         ++ep_length[r];
         ++total_steps_;
-        double boot = 0.0;
+        const Matrix* final_ptr = nullptr;
         if (trunc && !term) {
-          encoder_.Encode(same_step ? b.final_obs : b.obs, r, boot_obs, 0);
-          learner_->NormalizeObs(boot_obs, false);
-          boot = learner_->Values(boot_obs)[0];
+          encoder_.Encode(same_step ? b.final_obs : b.obs, r, final_obs, 0);
+          final_ptr = &final_obs;
         }
-        const double scaled = learner_->ScaleReward(r, reward, ended);
-        learner_->SetOutcome(sample[r], scaled, term, trunc, boot);
+        policy_->SetOutcome(r, reward, term, trunc, final_ptr);
         if (ended) {
-          EpisodeRecord rec{episodes_, static_cast<int32_t>(r), ep_return[r], ep_length[r]};
-          episode_log_.push_back(rec);
+          EpisodeRecord rec{episodes_, static_cast<int32_t>(r), ep_return[r], ep_length[r], {}};
+          const auto& info = same_step ? b.final_info : b.info;
+          for (const auto& t : info) rec.final_info.push_back(t.data<double>()[r]);
           if (episodes_csv.is_open()) {
             char line[160];
-            std::snprintf(line, sizeof line, "%lld,%d,%.10g,%lld,%lld\n",
+            std::snprintf(line, sizeof line, "%lld,%d,%.10g,%lld,%lld",
                           static_cast<long long>(rec.index), rec.env_id, rec.reward,
                           static_cast<long long>(rec.length), static_cast<long long>(updates_));
             episodes_csv << line;
+            for (double v : rec.final_info) {
+              std::snprintf(line, sizeof line, ",%.10g", v);
+              episodes_csv << line;
+            }
+            episodes_csv << "\n";
           }
+          episode_log_.push_back(std::move(rec));
           ++episodes_;
           ++finished;
           finished_reward += ep_return[r];
@@ -684,12 +756,13 @@ absl::Status PpoTrainer::Train(const TrainOptions& options) {
         break;
       }
     }
-    obs = raw;
-    learner_->NormalizeObs(obs, false);
-    learner_->FinishRollout(learner_->Values(obs));
-    env::Rng update_rng(StreamSeed(config_.seed, 2, static_cast<uint64_t>(updates_)));
+    policy_->FinishRollout(raw);
     UpdateRecord rec;
-    rec.stats = learner_->Update(update_rng);
+    for (size_t k = 0; k < learners.size(); ++k) {
+      env::Rng update_rng(
+          StreamSeed(config_.seed, 2 + 16 * k, static_cast<uint64_t>(updates_)));
+      rec.stats.push_back(learners[k]->Update(update_rng));
+    }
     ++updates_;
     const double elapsed = Now() - rollout_start;
     rec.update = updates_;
@@ -703,17 +776,19 @@ absl::Status PpoTrainer::Train(const TrainOptions& options) {
     rec.steps_per_s = elapsed > 0 ? double(total_steps_ - steps_before) / elapsed : 0.0;
     if (progress.is_open()) {
       char line[512];
-      std::snprintf(line, sizeof line,
-                    "%lld,%lld,%lld,%.10g,%.6g,%.6g,%.6g,%.6g,%.4g,%.4g,%.4g,%lld,%d,%lld,%.6g,"
-                    "%.6g,%.6g\n",
+      std::snprintf(line, sizeof line, "%lld,%lld,%lld,%.10g,%.6g,%.6g,%.6g",
                     static_cast<long long>(rec.update), static_cast<long long>(rec.total_steps),
                     static_cast<long long>(rec.episodes), rec.mean_episode_reward,
-                    rec.stats.approx_kl, rec.stats.entropy, rec.stats.policy_loss,
-                    rec.stats.value_loss, rec.stats.clip_fraction, rec.stats.explained_variance,
-                    rec.stats.grad_norm, static_cast<long long>(rec.stats.epochs_run),
-                    rec.stats.early_stopped ? 1 : 0, static_cast<long long>(rec.stats.samples),
                     rec.steps_per_s, rec.env_seconds, rec.agent_seconds);
       progress << line;
+      for (const UpdateStats& s : rec.stats) {
+        std::snprintf(line, sizeof line, ",%.6g,%.6g,%.6g,%.6g,%.4g,%.4g,%.4g,%lld,%d,%lld",
+                      s.approx_kl, s.entropy, s.policy_loss, s.value_loss, s.clip_fraction,
+                      s.explained_variance, s.grad_norm, static_cast<long long>(s.epochs_run),
+                      s.early_stopped ? 1 : 0, static_cast<long long>(s.samples));
+        progress << line;
+      }
+      progress << "\n";
       progress.flush();
       episodes_csv.flush();
     }
@@ -736,24 +811,25 @@ absl::StatusOr<std::vector<EpisodeRecord>> PpoTrainer::Evaluate(env::VecEnv* vec
                                                                 int64_t episodes,
                                                                 bool deterministic,
                                                                 uint64_t seed) {
-  if (!(vec->spec().SameInterface(vec_->spec(), nullptr))) {
-    return absl::InvalidArgumentError("evaluation env has a different interface from training's");
+  std::string why;
+  if (!vec->spec().SameInterface(vec_->spec(), &why)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("evaluation env differs from the training env: ", why));
   }
-  const int64_t n = vec->options().num_envs, ms = vec->spec().action_mask_size;
-  const bool same_step = vec->options().autoreset == env::AutoresetMode::kSameStep;
   if (vec->options().autoreset == env::AutoresetMode::kDisabled) {
     return absl::InvalidArgumentError("evaluation env must autoreset (next_step or same_step)");
   }
+  if (episodes < 1) return absl::InvalidArgumentError("episodes must be >= 1");
+  const int64_t n = vec->options().num_envs, ms = vec->spec().action_mask_size;
+  const bool same_step = vec->options().autoreset == env::AutoresetMode::kSameStep;
   auto batch = vec->Reset(seed);
   if (!batch.ok()) return batch.status();
-  // Env r plays quota[r] episodes, so short episodes are not over-represented.
   std::vector<int64_t> quota(n, episodes / n), done(n, 0), length(n, 0);
   for (int64_t r = 0; r < episodes % n; ++r) ++quota[r];
   std::vector<double> ret(n, 0.0);
   std::vector<uint8_t> skip(n, 0);
   std::vector<EpisodeRecord> out;
-  Matrix raw(encoder_.size(), n), actions;
-  Vector logp, values;
+  Matrix raw(encoder_.size(), n);
   std::unique_ptr<bool[]> mask_buf(new bool[std::max<int64_t>(n * ms, 1)]);
   env::ActionBatch action_batch;
   action_batch.Allocate(vec->spec(), n);
@@ -768,12 +844,8 @@ absl::StatusOr<std::vector<EpisodeRecord>> PpoTrainer::Evaluate(env::VecEnv* vec
     const env::StepBatch& b = **batch;
     for (int64_t r = 0; r < n; ++r) encoder_.Encode(b.obs, r, raw, r);
     if (ms > 0) std::memcpy(mask_buf.get(), b.action_mask.bytes(), n * ms);
-    learner_->NormalizeObs(raw, false);
-    learner_->Act(raw, ms > 0 ? mask_buf.get() : nullptr, nullptr, deterministic, rng, actions,
-                  logp, values);
-    for (int64_t r = 0; r < n; ++r) {
-      learner_->heads().WriteAction(actions.col(r).data(), action_batch, r);
-    }
+    policy_->Act(raw, ms > 0 ? mask_buf.get() : nullptr, deterministic, nullptr, rng,
+                 action_batch);
     batch = vec->Step(action_batch);
     if (!batch.ok()) return batch.status();
     const env::StepBatch& nb = **batch;
@@ -786,8 +858,12 @@ absl::StatusOr<std::vector<EpisodeRecord>> PpoTrainer::Evaluate(env::VecEnv* vec
       ++length[r];
       if (nb.terminated.data<bool>()[r] || nb.truncated.data<bool>()[r]) {
         if (done[r] < quota[r]) {
-          out.push_back({static_cast<int64_t>(out.size()), static_cast<int32_t>(r), ret[r],
-                         length[r]});
+          EpisodeRecord rec{static_cast<int64_t>(out.size()), static_cast<int32_t>(r), ret[r],
+                            length[r], {}};
+          for (const auto& t : same_step ? nb.final_info : nb.info) {
+            rec.final_info.push_back(t.data<double>()[r]);
+          }
+          out.push_back(std::move(rec));
         }
         ++done[r];
         ret[r] = 0.0;
@@ -800,26 +876,41 @@ absl::StatusOr<std::vector<EpisodeRecord>> PpoTrainer::Evaluate(env::VecEnv* vec
 }
 
 nlohmann::json PpoTrainer::Save() const {
+  nlohmann::json learners = nlohmann::json::array();
+  for (PpoLearner* l : policy_->learners()) learners.push_back(l->Save());
   return {{"format", "gridrl-ppo-1"},
+          {"policy", policy_->kind()},
           {"env", vec_->spec().id},
           {"config", config_.ToJson()},
           {"updates", updates_},
           {"episodes", episodes_},
           {"total_steps", total_steps_},
-          {"learner", learner_->Save()}};
+          {"learners", learners}};
 }
 
 absl::Status PpoTrainer::Load(const nlohmann::json& j) {
   if (!j.is_object() || j.value("format", std::string()) != "gridrl-ppo-1") {
     return absl::InvalidArgumentError("checkpoint: format is not gridrl-ppo-1");
   }
+  if (j.value("policy", std::string()) != policy_->kind()) {
+    return absl::InvalidArgumentError(absl::StrCat("checkpoint: policy '",
+                                                   j.value("policy", std::string()),
+                                                   "', this trainer's is '", policy_->kind(), "'"));
+  }
   if (j.value("env", std::string()) != vec_->spec().id) {
     return absl::InvalidArgumentError(absl::StrCat("checkpoint: trained on env '",
                                                    j.value("env", std::string()), "', not '",
                                                    vec_->spec().id, "'"));
   }
-  if (!j.contains("learner")) return absl::InvalidArgumentError("checkpoint: 'learner' missing");
-  if (auto s = learner_->Load(j["learner"]); !s.ok()) return s;
+  const auto learners = policy_->learners();
+  if (!j.contains("learners") || !j["learners"].is_array() ||
+      j["learners"].size() != learners.size()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("checkpoint: 'learners' must list ", learners.size(), " learner(s)"));
+  }
+  for (size_t k = 0; k < learners.size(); ++k) {
+    if (auto s = learners[k]->Load(j["learners"][k]); !s.ok()) return s;
+  }
   updates_ = j.value("updates", int64_t{0});
   episodes_ = j.value("episodes", int64_t{0});
   total_steps_ = j.value("total_steps", int64_t{0});

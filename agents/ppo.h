@@ -6,8 +6,10 @@
 //                observation/return normalisers and rollout buffer. It knows nothing of envs:
 //                callers give it encoded observations, masks and optional logit biases, so one
 //                trainer can drive several learners (the dual strategic/tactical agent).
-//   PpoTrainer   the generic loop: encodes observations from any space, samples actions for
-//                every head, steps the VecEnv, updates every `rollout_steps` steps per env (or every
+//   PpoPolicy    one or more learners and how their outputs become an env action
+//                (SinglePpoPolicy: every head of the action space; DualPpoPolicy in dual_ppo.h).
+//   PpoTrainer   the generic loop: encodes observations from any space, asks the policy for
+//                actions, steps the VecEnv, updates every `rollout_steps` steps per env (or every
 //                `update_every_episodes` finished episodes), logs CSV and writes checkpoints.
 //
 // Determinism: all randomness comes from env::Rng streams derived from (seed, update index), and
@@ -167,19 +169,72 @@ struct EpisodeRecord {
   int32_t env_id = 0;
   double reward = 0.0;  // raw, undiscounted
   int64_t length = 0;
+  std::vector<double> final_info;  // the env's infos (spec info_keys) on the episode's last step
 };
 
 struct UpdateRecord {
   int64_t update = 0, total_steps = 0, episodes = 0;
   double mean_episode_reward = 0.0;  // over the episodes finished in this rollout (NaN if none)
   double steps_per_s = 0.0, env_seconds = 0.0, agent_seconds = 0.0;
-  UpdateStats stats;
+  std::vector<UpdateStats> stats;  // one per learner of the policy
+};
+
+// A policy made of one or more PpoLearners, and how their outputs become an env action. The
+// trainer owns the env loop; the policy decides actions, splits rewards and stores samples.
+class PpoPolicy {
+ public:
+  virtual ~PpoPolicy() = default;
+  virtual std::string kind() const = 0;  // "ppo", "dual-ppo": checked when loading a checkpoint
+  virtual std::vector<std::string> learner_names() const = 0;
+  virtual std::vector<PpoLearner*> learners() = 0;
+  // Fresh weights for every learner from streams of `seed`.
+  virtual void Init(uint64_t seed) = 0;
+
+  // Chooses actions for B envs from their encoded raw observations (columns) and flat mask rows
+  // (mask_size bools each, or null). When `record` is non-null (training), observation statistics
+  // are updated and env r's step is stored in every learner when record[r] != 0.
+  virtual void Act(const Matrix& raw_obs, const bool* masks, bool deterministic,
+                   const uint8_t* record, env::Rng& rng, env::ActionBatch& actions) = 0;
+  // The outcome of env r's recorded step. `final_raw_obs` is the encoded final observation of a
+  // truncated episode (for bootstrapping), else null.
+  virtual void SetOutcome(int64_t env, double reward, bool terminated, bool truncated,
+                          const Matrix* final_raw_obs) = 0;
+  virtual void BeginRollout(int64_t num_envs) = 0;
+  // GAE for every learner, with the envs' current encoded observations.
+  virtual void FinishRollout(const Matrix& raw_obs) = 0;
+};
+
+// Single-learner PPO over every head of an env's action space.
+class SinglePpoPolicy final : public PpoPolicy {
+ public:
+  static absl::StatusOr<std::unique_ptr<SinglePpoPolicy>> Make(const env::EnvSpec& spec,
+                                                               int64_t obs_size,
+                                                               const PpoConfig& config);
+  std::string kind() const override { return "ppo"; }
+  std::vector<std::string> learner_names() const override { return {"policy"}; }
+  std::vector<PpoLearner*> learners() override { return {learner_.get()}; }
+  void Init(uint64_t seed) override;
+  void Act(const Matrix& raw_obs, const bool* masks, bool deterministic, const uint8_t* record,
+           env::Rng& rng, env::ActionBatch& actions) override;
+  void SetOutcome(int64_t env, double reward, bool terminated, bool truncated,
+                  const Matrix* final_raw_obs) override;
+  void BeginRollout(int64_t num_envs) override;
+  void FinishRollout(const Matrix& raw_obs) override;
+
+ private:
+  std::unique_ptr<PpoLearner> learner_;
+  std::vector<int64_t> sample_;  // per env: its sample of the current step
+  Matrix obs_, actions_;
+  Vector logp_, values_;
 };
 
 class PpoTrainer {
  public:
   // `vec` must be synchronous (batch_size == num_envs) with NEXT_STEP or SAME_STEP autoreset.
+  // `config` gives the rollout length, the seed and (for Make) every learner's settings.
   static absl::StatusOr<std::unique_ptr<PpoTrainer>> Make(env::VecEnv* vec, PpoConfig config);
+  static absl::StatusOr<std::unique_ptr<PpoTrainer>> MakeWithPolicy(
+      env::VecEnv* vec, PpoConfig config, std::unique_ptr<PpoPolicy> policy);
 
   // Trains until `episodes` more episodes have finished (the rollout in progress then completes
   // and is learned from). With out_dir non-empty, appends to progress.csv and episodes.csv there
@@ -192,17 +247,19 @@ class PpoTrainer {
   };
   absl::Status Train(const TrainOptions& options);
 
-  // Average raw return of `episodes` episodes on `vec` (its own env), frozen normalisers;
-  // deterministic = mode of every head.
+  // `episodes` episodes on `vec` (an env with the same interface; env r plays an equal share so
+  // short episodes are not over-represented), frozen normalisers; deterministic = mode of every
+  // head. Raw rewards.
   absl::StatusOr<std::vector<EpisodeRecord>> Evaluate(env::VecEnv* vec, int64_t episodes,
                                                       bool deterministic, uint64_t seed);
 
-  nlohmann::json Save() const;  // config, counters, learner state, env id
+  nlohmann::json Save() const;  // config, counters, every learner's state, env id, policy kind
   absl::Status Load(const nlohmann::json& j);
   absl::Status SaveFile(const std::string& path) const;
   absl::Status LoadFile(const std::string& path);
 
-  PpoLearner& learner() { return *learner_; }
+  PpoPolicy& policy() { return *policy_; }
+  PpoLearner& learner(size_t i = 0) { return *policy_->learners()[i]; }
   int64_t updates() const { return updates_; }
   int64_t episodes() const { return episodes_; }
   int64_t total_steps() const { return total_steps_; }
@@ -211,20 +268,19 @@ class PpoTrainer {
   const std::vector<EpisodeRecord>& episode_log() const { return episode_log_; }
 
  private:
-  PpoTrainer(env::VecEnv* vec, PpoConfig config, ActionHeads heads);
-  absl::Status StartEpisodes(uint64_t seed);
+  PpoTrainer(env::VecEnv* vec, PpoConfig config, std::unique_ptr<PpoPolicy> policy);
 
   env::VecEnv* vec_;
   PpoConfig config_;
   ObsEncoder encoder_;
-  std::unique_ptr<PpoLearner> learner_;
+  std::unique_ptr<PpoPolicy> policy_;
   int64_t num_envs_;
   int64_t updates_ = 0, episodes_ = 0, total_steps_ = 0;
   double env_seconds_ = 0.0, agent_seconds_ = 0.0;
   std::vector<EpisodeRecord> episode_log_;
 };
 
-// Reads checkpoint.json of a trainer (the same file Train writes).
+// JSON files (checkpoints, run descriptions), written atomically.
 absl::StatusOr<nlohmann::json> ReadJsonFile(const std::string& path);
 absl::Status WriteJsonFile(const std::string& path, const nlohmann::json& j);
 

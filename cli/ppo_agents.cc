@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
+#include "agents/dual_ppo.h"
 #include "agents/ppo.h"
 #include "cli/command.h"
 #include "env/pool.h"
@@ -29,6 +30,14 @@ constexpr char kPpoUsage[] =
     "            [--server ADDRESS]\n"
     "  Writes DIR/progress.csv (per update: reward, KL, entropy, losses, steps/s), DIR/episodes.csv\n"
     "  and DIR/checkpoint.json; --resume continues from DIR/checkpoint.json.";
+
+constexpr char kDualUsage[] =
+    "gridrl train --env resilience123 --agent dual-ppo --out DIR [--episodes 1500] [--seed S]\n"
+    "             [--num-envs 8] [--config calamity=flood ...] [--server ADDRESS] [--resume]\n"
+    "             [--lr-strategic 3e-4] [--lr-tactical 1e-4] [--beta 2] [--kappa 1]\n"
+    "             [--strategic-share 0.6] [--update-every-episodes 25] [--hidden 64,64]\n"
+    "  The paper's settings otherwise (4 epochs, minibatch 64, clip 0.2, target KL 0.01 with stop\n"
+    "  at 1.5x, gradient clip 0.5); progress.csv has strategic_* and tactical_* columns.";
 
 absl::StatusOr<std::unique_ptr<env::VecEnv>> MakeVecEnv(const std::string& env_id,
                                                         const std::vector<std::string>& config_kv,
@@ -99,7 +108,51 @@ absl::Status ReadPpoConfig(const Args& args, agents::PpoConfig& c) {
   return agents::PpoConfig::FromJson(c.ToJson()).status();
 }
 
-absl::Status TrainPpo(const Args& args) {
+// The trainer a run description (OUT/ppo.json) asks for, on `vec`.
+absl::StatusOr<std::unique_ptr<agents::PpoTrainer>> MakeTrainer(const nlohmann::json& run,
+                                                               env::VecEnv* vec) {
+  auto config = agents::PpoConfig::FromJson(run.value("ppo", nlohmann::json::object()));
+  if (!config.ok()) return config.status();
+  if (run.value("agent", std::string("ppo")) == "dual-ppo") {
+    auto dual = agents::DualPpoOptions::FromJson(run.value("dual", nlohmann::json::object()));
+    if (!dual.ok()) return dual.status();
+    agents::ObsEncoder encoder(vec->spec());
+    auto policy = agents::DualPpoPolicy::Make(vec->spec(), encoder.size(), *dual);
+    if (!policy.ok()) return policy.status();
+    return agents::PpoTrainer::MakeWithPolicy(vec, *config, *std::move(policy));
+  }
+  return agents::PpoTrainer::Make(vec, *config);
+}
+
+absl::Status ReadDualOptions(const Args& args, agents::DualPpoOptions& d) {
+  struct Opt {
+    const char* key;
+    double* field;
+  };
+  for (Opt o : {Opt{"lr-strategic", &d.strategic.learning_rate},
+                Opt{"lr-tactical", &d.tactical.learning_rate}, Opt{"beta", &d.beta},
+                Opt{"kappa", &d.kappa}, Opt{"strategic-share", &d.strategic_share}}) {
+    auto v = args.GetDouble(o.key, *o.field);
+    if (!v.ok()) return v.status();
+    *o.field = *v;
+  }
+  auto every = args.GetInt("update-every-episodes", d.strategic.update_every_episodes);
+  auto seed = args.GetInt("seed", static_cast<long long>(d.strategic.seed));
+  if (!every.ok()) return every.status();
+  if (!seed.ok()) return seed.status();
+  for (agents::PpoConfig* c : {&d.strategic, &d.tactical}) {
+    c->update_every_episodes = *every;
+    c->seed = static_cast<uint64_t>(*seed);
+    if (auto h = args.Get("hidden")) {
+      agents::PpoConfig tmp;
+      if (auto s = ReadPpoConfig(args, tmp); !s.ok()) return s;
+      c->hidden = tmp.hidden;
+    }
+  }
+  return agents::DualPpoOptions::FromJson(d.ToJson()).status();
+}
+
+absl::Status TrainAgent(const Args& args, const std::string& agent) {
   const std::string env_id = args.GetOr("env", "");
   const std::filesystem::path out = args.GetOr("out", "");
   const std::string server = args.GetOr("server", "");
@@ -115,6 +168,8 @@ absl::Status TrainPpo(const Args& args) {
   if (*episodes < 1) return absl::InvalidArgumentError("--episodes must be >= 1");
   std::vector<std::string> config_kv = args.GetAll("config");
   agents::PpoConfig config;
+  agents::DualPpoOptions dual = agents::DualPpoOptions::Paper(0);
+  if (agent == "dual-ppo") config = dual.strategic;
   nlohmann::json run_info;
   if (resume) {  // the options of the run being resumed, unless given again
     auto j = agents::ReadJsonFile((out / "ppo.json").string());
@@ -123,9 +178,19 @@ absl::Status TrainPpo(const Args& args) {
     auto c = agents::PpoConfig::FromJson(run_info["ppo"]);
     if (!c.ok()) return c.status();
     config = *c;
+    if (agent == "dual-ppo") {
+      auto d = agents::DualPpoOptions::FromJson(run_info.value("dual", nlohmann::json()));
+      if (!d.ok()) return d.status();
+      dual = *d;
+    }
     if (config_kv.empty()) config_kv = run_info.value("env_config", std::vector<std::string>{});
   }
-  if (auto s = ReadPpoConfig(args, config); !s.ok()) return s;
+  if (agent == "dual-ppo") {
+    if (auto s = ReadDualOptions(args, dual); !s.ok()) return s;
+    config = dual.strategic;  // the trainer's rollout length and seed
+  } else if (auto s = ReadPpoConfig(args, config); !s.ok()) {
+    return s;
+  }
   if (auto s = args.CheckAllUsed(); !s.ok()) return s;
 
   env::PoolOptions options;
@@ -135,18 +200,20 @@ absl::Status TrainPpo(const Args& args) {
   options.autoreset = env::AutoresetMode::kSameStep;
   auto vec = MakeVecEnv(env_id, config_kv, options, server);
   if (!vec.ok()) return vec.status();
-  auto trainer = agents::PpoTrainer::Make(vec->get(), config);
+  run_info = {{"env", env_id},
+              {"agent", agent},
+              {"env_config", config_kv},
+              {"num_envs", *num_envs},
+              {"ppo", config.ToJson()}};
+  if (agent == "dual-ppo") run_info["dual"] = dual.ToJson();
+  auto trainer = MakeTrainer(run_info, vec->get());
   if (!trainer.ok()) return trainer.status();
   if (resume) {
     if (auto s = (*trainer)->LoadFile((out / "checkpoint.json").string()); !s.ok()) return s;
   }
-  run_info = {{"env", env_id},
-              {"env_config", config_kv},
-              {"num_envs", *num_envs},
-              {"ppo", config.ToJson()}};
   if (auto s = agents::WriteJsonFile((out / "ppo.json").string(), run_info); !s.ok()) return s;
 
-  ProgressBar bar(absl::StrCat("ppo ", env_id), *episodes);
+  ProgressBar bar(absl::StrCat(agent, " ", env_id), *episodes);
   const int64_t start_episodes = (*trainer)->episodes();
   agents::PpoTrainer::TrainOptions t;
   t.episodes = *episodes;
@@ -156,8 +223,8 @@ absl::Status TrainPpo(const Args& args) {
   t.on_update = [&](const agents::UpdateRecord& r) {
     if (!std::isnan(r.mean_episode_reward)) last_reward = r.mean_episode_reward;
     bar.Update(std::min<int64_t>(r.episodes - start_episodes, *episodes),
-               absl::StrFormat("R %.3g kl %.3g H %.3g", last_reward, r.stats.approx_kl,
-                               r.stats.entropy));
+               absl::StrFormat("R %.3g kl %.3g H %.3g", last_reward, r.stats[0].approx_kl,
+                               r.stats[0].entropy));
   };
   if (auto s = (*trainer)->Train(t); !s.ok()) return s;
   const double total = (*trainer)->env_seconds() + (*trainer)->agent_seconds();
@@ -174,13 +241,11 @@ absl::Status TrainPpo(const Args& args) {
   return (*vec)->Close();
 }
 
-absl::Status EvalPpo(const Args& args) {
+absl::Status EvalAgent(const Args& args) {
   const std::filesystem::path dir = args.GetOr("checkpoint", "");
   if (dir.empty()) return absl::InvalidArgumentError("--checkpoint DIR is required");
   auto info = agents::ReadJsonFile((dir / "ppo.json").string());
   if (!info.ok()) return info.status();
-  auto config = agents::PpoConfig::FromJson((*info)["ppo"]);
-  if (!config.ok()) return config.status();
   const std::string env_id = args.GetOr("env", info->value("env", std::string()));
   (void)args.Get("agent");
   auto episodes = args.GetInt("episodes", 10);
@@ -200,16 +265,20 @@ absl::Status EvalPpo(const Args& args) {
   auto vec = MakeVecEnv(env_id, info->value("env_config", std::vector<std::string>{}), options,
                         server);
   if (!vec.ok()) return vec.status();
-  auto trainer = agents::PpoTrainer::Make(vec->get(), *config);
+  auto trainer = MakeTrainer(*info, vec->get());
   if (!trainer.ok()) return trainer.status();
   if (auto s = (*trainer)->LoadFile((dir / "checkpoint.json").string()); !s.ok()) return s;
   auto result = (*trainer)->Evaluate(vec->get(), *episodes, !stochastic,
                                      static_cast<uint64_t>(*seed));
   if (!result.ok()) return result.status();
-  std::cout << "episode,env_id,reward,length\n";
+  std::cout << "episode,env_id,reward,length";
+  for (const auto& key : (*vec)->spec().info_keys) std::cout << "," << key;
+  std::cout << "\n";
   double sum = 0.0, sq = 0.0;
   for (const auto& e : *result) {
-    std::cout << absl::StrFormat("%d,%d,%.10g,%d\n", e.index, e.env_id, e.reward, e.length);
+    std::cout << absl::StrFormat("%d,%d,%.10g,%d", e.index, e.env_id, e.reward, e.length);
+    for (double v : e.final_info) std::cout << absl::StrFormat(",%.10g", v);
+    std::cout << "\n";
     sum += e.reward;
   }
   const double n = static_cast<double>(result->size());
@@ -225,8 +294,14 @@ GRIDRL_AGENT_RUNNER({.env_id = "",
                      .agent = "ppo",
                      .summary = absl::StrCat("native PPO (MLP actor-critic, every head, masks)\n",
                                              kPpoUsage),
-                     .train = TrainPpo,
-                     .eval = EvalPpo});
+                     .train = [](const Args& a) { return TrainAgent(a, "ppo"); },
+                     .eval = EvalAgent});
+GRIDRL_AGENT_RUNNER({.env_id = "resilience123",
+                     .agent = "dual-ppo",
+                     .summary = absl::StrCat("the paper's dual strategic/tactical PPO\n",
+                                             kDualUsage),
+                     .train = [](const Args& a) { return TrainAgent(a, "dual-ppo"); },
+                     .eval = EvalAgent});
 
 }  // namespace
 }  // namespace gridrl::cli
