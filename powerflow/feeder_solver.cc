@@ -247,6 +247,7 @@ FeederState FeederModel::NormalState() const {
     s.der_q_kvar.push_back(g.q_kvar);
   }
   for (const auto& r : data_.regulators) s.taps.push_back(r.tap);
+  s.reg_timer_s.assign(data_.regulators.size(), 0.0);
   return s;
 }
 
@@ -284,6 +285,7 @@ FeederSolver::FeederSolver(std::shared_ptr<const FeederModel> model)
   result_.der_kw.assign(d.ders.size(), 0);
   result_.der_kvar.assign(d.ders.size(), 0);
   result_.taps.assign(d.regulators.size(), 0);
+  result_.reg_timer_s.assign(d.regulators.size(), 0.0);
   result_.islands.reserve(nb);
   result_.bus_island.assign(nb, 0);
   uf_.assign(nb, 0);
@@ -672,7 +674,9 @@ void FeederSolver::Iterate(const FeederState& s, const FeederSolveOptions& o) {
                                  " iterations (largest change ", result_.max_change_pu, " pu)");
 }
 
-bool FeederSolver::RegulateTaps(const FeederState& s, std::vector<int>* taps) {
+bool FeederSolver::RegulateTaps(const FeederState& s, const FeederSolveOptions& o,
+                                std::vector<int>* taps) {
+  const bool timed = o.control_step_s > 0;
   const FeederModel& m = *model_;
   const FeederData& d = m.data();
   bool changed = false;
@@ -694,7 +698,16 @@ bool FeederSolver::RegulateTaps(const FeederState& s, std::vector<int>* taps) {
     // Line-drop compensation: the current leaves the regulated winding toward the load.
     Complex vc = vterm / g.ptratio - Complex(g.r_ldc, g.x_ldc) * (-i_in / g.ctprim);
     double diff = g.vreg - std::abs(vc);
-    if (std::abs(diff) <= g.band / 2) continue;
+    if (std::abs(diff) <= g.band / 2) {
+      if (timed) result_.reg_timer_s[r] = 0;
+      continue;
+    }
+    if (timed) {
+      const double before = s.reg_timer_s.empty() ? 0.0 : s.reg_timer_s[r];
+      result_.reg_timer_s[r] = before + o.control_step_s;
+      if (result_.reg_timer_s[r] < g.delay_s) continue;
+      result_.reg_timer_s[r] = 0;
+    }
     int steps = static_cast<int>(std::lround(diff / (g.tap_step * 120.0)));
     if (steps == 0) steps = diff > 0 ? 1 : -1;
     int nt = std::clamp((*taps)[r] + steps, g.min_tap, g.max_tap);
@@ -703,7 +716,6 @@ bool FeederSolver::RegulateTaps(const FeederState& s, std::vector<int>* taps) {
       changed = true;
     }
   }
-  (void)s;
   return changed;
 }
 
@@ -724,9 +736,17 @@ const FeederResult& FeederSolver::Solve(const FeederState& s, const FeederSolveO
       return result_;
     }
   }
+  if (!s.reg_timer_s.empty() && s.reg_timer_s.size() != d.regulators.size()) {
+    result_.converged = false;
+    result_.message = "reg_timer_s must be empty or one value per regulator";
+    return result_;
+  }
   std::copy(s.taps.begin(), s.taps.end(), taps_.begin());
+  for (size_t r = 0; r < d.regulators.size(); ++r)
+    result_.reg_timer_s[r] = s.reg_timer_s.empty() ? 0.0 : s.reg_timer_s[r];
   result_.control_rounds = 0;
-  for (int round = 0; round <= o.max_control_rounds; ++round) {
+  const int max_rounds = o.control_step_s > 0 ? 1 : o.max_control_rounds;
+  for (int round = 0; round <= max_rounds; ++round) {
     if (TopologyChanged(s)) {
       FindIslands(s);
       Assemble(s, taps_);
@@ -747,8 +767,8 @@ const FeederResult& FeederSolver::Solve(const FeederState& s, const FeederSolveO
     }
     Iterate(s, o);
     have_solution_ = result_.converged;
-    if (!s.regulate_taps || !result_.converged) break;
-    if (!RegulateTaps(s, &taps_)) break;
+    if (!s.regulate_taps || !result_.converged || round == max_rounds) break;
+    if (!RegulateTaps(s, o, &taps_)) break;
     result_.control_rounds = round + 1;
   }
   ComputeOutputs(s, taps_, o);

@@ -37,13 +37,21 @@ struct FeederState {
   std::vector<double> der_p_kw, der_q_kvar;  // PQ setpoints when grid-connected
   std::vector<int> taps;             // per regulator, in steps
   double load_scale = 1.0;
-  bool regulate_taps = false;        // let the RegControls move taps (static, band only)
+  bool regulate_taps = false;        // let the RegControls move taps
+  // Seconds each regulator has been out of band (time-stepped regulation, see
+  // FeederSolveOptions::control_step_s); the solver reports the updated values.
+  std::vector<double> reg_timer_s;
 };
 
 struct FeederSolveOptions {
   double tol_pu = 1e-9;  // on the largest node-voltage change between iterations
   int max_iterations = 100;
   int max_control_rounds = 30;
+  // Regulation when FeederState::regulate_taps is set. 0: static, taps move until every
+  // regulated voltage is within its band. > 0: one control step of this many seconds: a
+  // regulator out of band for at least its `delay_s` moves (by the steps it needs) and the
+  // feeder is re-solved once; copy FeederResult::taps and reg_timer_s into the next state.
+  double control_step_s = 0;
   bool warm_start = true;
   int anderson_depth = 2;  // Anderson acceleration of the fixed point (0 = plain iteration)
   double vmin_pu = 0.95, vmax_pu = 1.05;  // constraint checks
@@ -97,6 +105,7 @@ struct FeederResult {
   std::vector<double> source_kw, source_kvar;
   std::vector<double> der_kw, der_kvar;
   std::vector<int> taps;  // taps in effect (after regulation, if enabled)
+  std::vector<double> reg_timer_s;  // out-of-band timers after this step (time-stepped mode)
 
   double total_load_kw = 0, total_load_kvar = 0;
   double total_source_kw = 0, total_source_kvar = 0;  // grid sources + DERs
@@ -190,7 +199,7 @@ class FeederSolver {
   static constexpr int kMaxAndersonDepth = 3;
   void ComputeOutputs(const FeederState& s, const std::vector<int>& taps,
                       const FeederSolveOptions& o);
-  bool RegulateTaps(const FeederState& s, std::vector<int>* taps);
+  bool RegulateTaps(const FeederState& s, const FeederSolveOptions& o, std::vector<int>* taps);
 
   std::shared_ptr<const FeederModel> model_;
   FeederLdl ldl_;

@@ -257,6 +257,27 @@ TEST(FeederSolver, RegulationKeepsRegulatedVoltagesInBand) {
   EXPECT_GT(r.taps[0], 0);  // RG1 boosts, as in the published solution
 }
 
+TEST(FeederSolver, TimedRegulationWaitsForTheDelay) {
+  auto model = FeederModel::Build(Ieee123());
+  ASSERT_TRUE(model.ok());
+  FeederSolver solver(*model);
+  FeederState s = (*model)->NormalState();
+  for (int& t : s.taps) t = 0;
+  s.regulate_taps = true;
+  FeederSolveOptions o;
+  o.control_step_s = 10;  // RG1's delay is the OpenDSS default 15 s
+  const FeederResult& r1 = solver.Solve(s, o);
+  ASSERT_TRUE(r1.converged);
+  EXPECT_EQ(r1.taps[0], 0);
+  EXPECT_EQ(r1.reg_timer_s[0], 10);
+  s.taps = r1.taps;
+  s.reg_timer_s = r1.reg_timer_s;
+  const FeederResult& r2 = solver.Solve(s, o);
+  ASSERT_TRUE(r2.converged);
+  EXPECT_GT(r2.taps[0], 0);  // 20 s out of band >= 15 s: RG1 moves
+  EXPECT_EQ(r2.reg_timer_s[0], 0);
+}
+
 TEST(FeederSolver, BadStateIsAResultNotACrash) {
   auto model = FeederModel::Build(Ieee123());
   ASSERT_TRUE(model.ok());
