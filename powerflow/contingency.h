@@ -6,6 +6,7 @@
 // (e.g. one per environment) allocates nothing after its first run.
 #pragma once
 
+#include <atomic>
 #include <memory>
 #include <vector>
 
@@ -36,9 +37,16 @@ struct ContingencyOptions {
 int CountOverloads(const AcPowerFlow& pf, double* max_loading);
 int CountVoltageViolations(const AcPowerFlow& pf, double tolerance_pu);
 
+// Threads: a small persistent pool owned by the analyzer (started on the first run with
+// threads > 1), workers sleep on a condition variable between runs (no spinning, which matters on
+// a shared, oversubscribed machine) and take contingencies one at a time from an atomic counter,
+// the calling thread included.
 class ContingencyAnalyzer {
  public:
   explicit ContingencyAnalyzer(std::shared_ptr<const Grid> grid);
+  ~ContingencyAnalyzer();
+  ContingencyAnalyzer(ContingencyAnalyzer&&) noexcept;
+  ContingencyAnalyzer& operator=(ContingencyAnalyzer&&) noexcept;
 
   // Runs every branch that is in service in `base` (which must be solved; its inputs and voltages
   // are the starting point). Results are in branch order and valid until the next call.
@@ -46,10 +54,19 @@ class ContingencyAnalyzer {
                                             const ContingencyOptions& options);
 
  private:
+  struct Pool;
+  void Work(int slot);
+
   std::shared_ptr<const Grid> grid_;
   std::vector<AcPowerFlow> workspaces_;
   std::vector<int> outages_;
   std::vector<ContingencyResult> results_;
+  std::unique_ptr<Pool> pool_;
+  // State of the current run, read by the workers.
+  const AcPowerFlow* base_ = nullptr;
+  ContingencyOptions options_;
+  int base_islands_ = 0, base_dead_ = 0;
+  alignas(64) std::atomic<int> next_{0};
 };
 
 }  // namespace gridrl::powerflow

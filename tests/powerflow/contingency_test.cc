@@ -49,14 +49,18 @@ TEST(ContingencyTest, ThreadsGiveIdenticalResults) {
   ContingencyAnalyzer analyzer(grid);
   ContingencyOptions opt;
   const auto one = analyzer.Run(base, opt);
-  opt.threads = 2;
-  const auto two = analyzer.Run(base, opt);
-  ASSERT_EQ(one.size(), two.size());
-  for (size_t c = 0; c < one.size(); ++c) {
-    EXPECT_EQ(one[c].branch, two[c].branch);
-    EXPECT_EQ(one[c].iterations, two[c].iterations);
-    EXPECT_EQ(one[c].overloads, two[c].overloads);
-    EXPECT_DOUBLE_EQ(one[c].max_loading, two[c].max_loading);
+  for (int threads : {2, 3, 2, 1}) {  // the pool grows, shrinks and survives a move
+    opt.threads = threads;
+    ContingencyAnalyzer moved = std::move(analyzer);
+    const auto many = moved.Run(base, opt);
+    analyzer = std::move(moved);
+    ASSERT_EQ(one.size(), many.size());
+    for (size_t c = 0; c < one.size(); ++c) {
+      EXPECT_EQ(one[c].branch, many[c].branch);
+      EXPECT_EQ(one[c].iterations, many[c].iterations);
+      EXPECT_EQ(one[c].overloads, many[c].overloads);
+      EXPECT_DOUBLE_EQ(one[c].max_loading, many[c].max_loading);
+    }
   }
 }
 
