@@ -1,8 +1,9 @@
 // Unbalanced three-phase distribution feeder: the project's own data format (FeederData, plain
-// structs with a JSON form) and the compiled, immutable FeederModel that every environment copy
-// shares. The mutable part of a simulation (switch states, loads on/off, DERs on/off, regulator
-// taps) is FeederState, small and cheap to copy; the solver's scratch space is FeederSolver
-// (feeder_solver.h). This is MuJoCo's model/data split.
+// structs with a JSON form, data/feeders/NAME.json) with loading, validation and name lookups.
+// feeder_solver.h compiles it into the immutable FeederModel that every environment copy shares;
+// the mutable part of a simulation (switch states, loads on/off, DERs on/off, regulator taps) is
+// FeederState, small and cheap to copy; the solver's scratch space is FeederSolver. This is
+// MuJoCo's model/data split.
 //
 // Conventions: a terminal is a bus plus node numbers (1, 2, 3 = phases a, b, c; 0 = ground).
 // Impedances are totals for the element in ohm, shunt susceptances in siemens. Bus kV bases are
