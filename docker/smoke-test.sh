@@ -38,7 +38,7 @@ if ! podman healthcheck run "$NAME" 2>/dev/null; then
   exit 1
 fi
 echo "healthcheck: healthy"
-podman exec "$NAME" gridrl envs | head -n 4
+podman exec "$NAME" gridrl envs tutorial
 
 echo "==> stepping from the Python client on the host"
 if [ ! -x "$ROOT/.venv/bin/python" ]; then
