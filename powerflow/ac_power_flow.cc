@@ -157,8 +157,20 @@ void AcPowerFlow::PrepareTopology() {
     island_has_gen_[i] = 0;
   }
   const auto& types = g.base_bus_type();
+  // Generators per bus (need_vm_ is scratch here, rebuilt below).
+  std::vector<char>& has_gen = need_vm_;
+  std::fill(has_gen.begin(), has_gen.end(), 0);
+  for (int k = 0; k < ng; ++k) {
+    if (gen_on_[k]) has_gen[g.gen_bus()[k]] = 1;
+  }
+  // A REF bus is a slack while one of its generators is in service (or if the case gives it
+  // none: an ideal source). With all its units off it becomes a PQ bus and its island picks
+  // another slack, as unit commitment needs.
+  auto ref_active = [&](int i) {
+    return types[i] == BusType::kRef && (has_gen[i] || !g.bus_has_generator()[i]);
+  };
   for (int i = 0; i < nb; ++i) {
-    if (types[i] == BusType::kRef) island_has_ref_[island_[i]] = 1;
+    if (ref_active(i)) island_has_ref_[island_[i]] = 1;
   }
   for (int k = 0; k < ng; ++k) {
     if (!gen_on_[k]) continue;
@@ -181,12 +193,6 @@ void AcPowerFlow::PrepareTopology() {
       island_best_[r] = std::numeric_limits<double>::infinity();
     }
   }
-  // Generators per bus.
-  std::vector<char>& has_gen = need_vm_;  // scratch, overwritten below
-  std::fill(has_gen.begin(), has_gen.end(), 0);
-  for (int k = 0; k < ng; ++k) {
-    if (gen_on_[k]) has_gen[g.gen_bus()[k]] = 1;
-  }
   num_islands_ = 0;
   num_dead_ = 0;
   for (int i = 0; i < nb; ++i) {
@@ -194,7 +200,7 @@ void AcPowerFlow::PrepareTopology() {
     const bool live = types[i] != BusType::kIsolated && (island_has_ref_[r] || island_has_gen_[r]);
     if (!live) {
       role_[i] = kDead;
-    } else if (types[i] == BusType::kRef || (!island_has_ref_[r] && island_slack_[r] == i)) {
+    } else if (ref_active(i) || (!island_has_ref_[r] && island_slack_[r] == i)) {
       role_[i] = kSlack;
     } else if (qlim_pq_[i]) {
       role_[i] = kPQ;
@@ -221,6 +227,18 @@ void AcPowerFlow::PrepareTopology() {
   }
   reenergized_.clear();
   first_topology_ = false;
+  // A REF bus holds its case angle. If it just became a slack again (its units were off), shift
+  // its island's angles so the warm start keeps the angle differences.
+  for (int i = 0; i < nb; ++i) {
+    if (!(role_[i] == kSlack && types[i] == BusType::kRef)) continue;
+    const double target = net.buses[i].va_deg * std::numbers::pi / 180.0;
+    const double delta = target - va_[i];
+    if (delta == 0) continue;
+    const int r = island_[i];
+    for (int j = 0; j < nb; ++j) {
+      if (island_[j] == r) va_[j] += delta;
+    }
+  }
   for (int i = 0; i < nb; ++i) {
     need_theta_[i] = role_[i] == kPV || role_[i] == kPQ;
     need_vm_[i] = role_[i] == kPQ;

@@ -30,8 +30,16 @@ absl::StatusOr<DcPowerFlowResult> SolveDcPowerFlow(const AcPowerFlow& in) {
   std::vector<char> has_ref(nb, 0), has_gen(nb, 0);
   std::vector<int> best(nb, -1);
   std::vector<double> best_size(nb, -1);
+  std::vector<char> bus_gen_on(nb, 0);
+  for (int k = 0; k < ng; ++k) {
+    if (in.gen_in_service(k)) bus_gen_on[g.gen_bus()[k]] = 1;
+  }
+  // Same rule as the AC solver: a REF bus is a slack while one of its units is in service.
+  auto ref_active = [&](int i) {
+    return g.base_bus_type()[i] == BusType::kRef && (bus_gen_on[i] || !g.bus_has_generator()[i]);
+  };
   for (int i = 0; i < nb; ++i) {
-    if (g.base_bus_type()[i] == BusType::kRef) has_ref[find(i)] = 1;
+    if (ref_active(i)) has_ref[find(i)] = 1;
   }
   std::vector<double> pinj(nb, 0);  // per unit
   for (int k = 0; k < ng; ++k) {
@@ -64,7 +72,7 @@ absl::StatusOr<DcPowerFlowResult> SolveDcPowerFlow(const AcPowerFlow& in) {
       res.unserved_mw += in.load_p_mw(i);
       continue;
     }
-    if (g.base_bus_type()[i] == BusType::kRef || (!has_ref[r] && best[r] == i)) slack[i] = 1;
+    if (ref_active(i) || (!has_ref[r] && best[r] == i)) slack[i] = 1;
   }
   // Unknown numbering: live, non-slack buses.
   std::vector<int> var(nb, -1);

@@ -73,9 +73,11 @@ absl::StatusOr<std::shared_ptr<const Grid>> Grid::Create(Network network) {
     g.base_type_[i] = b.type;
   }
   g.gen_bus_.resize(g.ng_);
+  g.bus_has_generator_.assign(nb, 0);
   std::vector<char> has_gen(nb, 0);
   for (int k = 0; k < g.ng_; ++k) {
     g.gen_bus_[k] = g.bus_index_.at(net.gens[k].bus_id);
+    g.bus_has_generator_[g.gen_bus_[k]] = 1;
     if (net.gens[k].in_service) has_gen[g.gen_bus_[k]] = 1;
   }
   for (int i = 0; i < nb; ++i) {
@@ -97,9 +99,7 @@ const std::shared_ptr<const JacobianPattern>& Grid::full_pattern() const {
   std::call_once(full_once_, [this] {
     std::vector<char> theta(nb_, 0), vm(nb_, 0);
     for (int i = 0; i < nb_; ++i) {
-      const BusType t = base_type_[i];
-      if (t == BusType::kRef || t == BusType::kIsolated) continue;
-      theta[i] = vm[i] = 1;
+      if (base_type_[i] != BusType::kIsolated) theta[i] = vm[i] = 1;
     }
     full_pattern_ = JacobianPattern::Build(*this, theta, vm);
   });

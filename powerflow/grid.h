@@ -64,12 +64,15 @@ class Grid {
   const std::vector<int>& branch_pos() const { return branch_pos_; }
   const std::vector<Complex>& bus_shunt() const { return shunt_; }  // per unit at V = 1
   const std::vector<int>& gen_bus() const { return gen_bus_; }
+  // Whether the case has any generator (in service or not) at each bus.
+  const std::vector<char>& bus_has_generator() const { return bus_has_generator_; }
   // Bus types after MATPOWER's cleaning: a PV bus without an in-service generator is PQ.
   const std::vector<BusType>& base_bus_type() const { return base_type_; }
   int FindBusIndex(int bus_id) const;  // -1 if absent
 
-  // Jacobian patterns: `base_pattern` has Vm unknowns at base PQ buses only; `full_pattern` at
-  // every non-slack bus (PV buses switched to PQ by Q-limit enforcement need them). The full
+  // Jacobian patterns: `base_pattern` has Va unknowns at non-REF buses and Vm unknowns at base
+  // PQ buses; `full_pattern` has both at every bus that is not isolated (type 4), which covers
+  // PV buses switched to PQ by Q limits and REF buses whose units are all off. The full
   // pattern is analysed on first use (thread-safe), so grids that never need it do not pay.
   const std::shared_ptr<const JacobianPattern>& base_pattern() const { return base_pattern_; }
   const std::shared_ptr<const JacobianPattern>& full_pattern() const;
@@ -84,6 +87,7 @@ class Grid {
   std::vector<int> from_, to_, branch_pos_, gen_bus_;
   std::vector<Complex> yff_, yft_, ytf_, ytt_, shunt_;
   std::vector<BusType> base_type_;
+  std::vector<char> bus_has_generator_;
   absl::flat_hash_map<int, int> bus_index_;
   std::vector<int> bus_order_;
   std::shared_ptr<const JacobianPattern> base_pattern_;

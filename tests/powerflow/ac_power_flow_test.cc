@@ -191,6 +191,40 @@ TEST(AcPowerFlowTest, IslandWithGenerationGetsItsOwnSlack) {
   EXPECT_TRUE(pf.Solve().converged);
 }
 
+// Unit commitment may switch off every unit at the REF bus: the bus becomes PQ and the largest
+// remaining unit takes over as slack.
+TEST(AcPowerFlowTest, RefBusWithAllUnitsOffHandsOverTheSlack) {
+  auto grid = LoadGrid("rts96");
+  AcPowerFlow pf(grid);
+  const int ref = grid->FindBusIndex(113);
+  ASSERT_EQ(grid->base_bus_type()[ref], BusType::kRef);
+  double lost = 0;
+  for (int k = 0; k < grid->num_gens(); ++k) {
+    if (grid->gen_bus()[k] == ref) {
+      lost += pf.gen_p_setpoint_mw(k);
+      pf.SetGenInService(k, false);
+    }
+  }
+  ASSERT_GT(lost, 0);
+  const SolveReport rep = pf.Solve();
+  ASSERT_TRUE(rep.converged);
+  EXPECT_EQ(rep.num_islands, 1);
+  EXPECT_NE(pf.vm_pu(ref), grid->network().gens[0].vg_pu);  // no longer voltage-controlled
+  double gen = 0, load = 0;
+  for (int k = 0; k < grid->num_gens(); ++k) gen += pf.gen_p_mw(k);
+  for (const Bus& b : grid->network().buses) load += b.pd_mw;
+  EXPECT_NEAR(gen, load + pf.losses_mw(), 1e-6);
+  auto dc = SolveDcPowerFlow(pf);
+  ASSERT_TRUE(dc.ok());
+  EXPECT_NE(dc->va_deg[ref], 0.0);  // 113 is no longer the angle reference
+  // Back on: the original slack returns.
+  for (int k = 0; k < grid->num_gens(); ++k) {
+    if (grid->gen_bus()[k] == ref) pf.SetGenInService(k, true);
+  }
+  ASSERT_TRUE(pf.Solve().converged);
+  EXPECT_NEAR(pf.va_deg(ref), grid->network().buses[ref].va_deg, 1e-12);
+}
+
 TEST(AcPowerFlowTest, ReactiveLimitsSwitchPvToPq) {
   auto grid = LoadGrid("rts96");
   AcPowerFlow pf(grid);
