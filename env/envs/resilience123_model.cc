@@ -566,7 +566,6 @@ ServiceOutcome Resilience123Sim::Serve(int grid) {
     const bool grid_island = grid_count[Find(uf_, d.ders[g].bus)] > 0;
     fstate_.der_p_kw[g] = (grid_island && grid == 0) ? p.der_first_output_fraction * d.ders[g].kva : 0;
     fstate_.der_q_kvar[g] = 0;
-    if (fstate_.der_on[g] && grid_island && grid == 0) out.der_supplying = true;
   }
   // Priority service in DER-only islands; everything in grid islands.
   std::vector<double> used(nb, 0.0);
@@ -577,7 +576,6 @@ ServiceOutcome Resilience123Sim::Serve(int grid) {
     } else if (der_capacity[root] > 0 && used[root] + groups[gi].kva <= der_capacity[root]) {
       used[root] += groups[gi].kva;
       out.served[gi] = 1;
-      out.der_supplying = true;
     }
   }
   // Electrical distance of each bus to the nearest source of its island (multi-source Dijkstra).
@@ -675,7 +673,35 @@ ServiceOutcome Resilience123Sim::Serve(int grid) {
       ++out.shed_for_constraints;
       shed = true;
     }
-    if (!shed) break;  // only critical loads left in the violating islands
+    if (!shed) {
+      // Only critical loads are left in the violating islands. A DER-only island that is still
+      // infeasible (e.g. its capacitors' vars exceed the DER rating) trips: its DERs go off and
+      // the island is dark [ours]. A violation left in a grid-fed island is reported as is.
+      bool tripped = false;
+      for (int j = 0; j < kNumDers; ++j) {
+        const int g = m.der()[j];
+        if (!fstate_.der_on[g]) continue;
+        const int isl = r.bus_island[d.ders[g].bus];
+        if (bad_island[isl] && r.islands[isl].grid_sources == 0) {
+          fstate_.der_on[g] = 0;
+          tripped = true;
+        }
+      }
+      if (!tripped) break;
+      for (size_t gi = 0; gi < groups.size(); ++gi) {
+        const int isl = r.bus_island[groups[gi].bus];
+        if (bad_island[isl] && r.islands[isl].grid_sources == 0 && out.served[gi]) {
+          out.served[gi] = 0;
+          ++out.shed_for_constraints;
+        }
+      }
+      ++out.tripped_islands;
+    }
+  }
+  const powerflow::FeederResult& last = solver_.result();
+  out.der_supplying = false;
+  for (size_t g = 0; g < d.ders.size(); ++g) {
+    if (g < last.der_kw.size() && std::abs(last.der_kw[g]) > 1.0) out.der_supplying = true;
   }
   out.served_kva = 0;
   for (size_t gi = 0; gi < groups.size(); ++gi) {
@@ -722,11 +748,44 @@ absl::Status Resilience123Sim::Evaluate() {
     hit = caches_->indicators.Find(ikey);
   }
   if (!hit) {
-    absl::StatusOr<metrics::IndicatorSet> computed = m.metric_model().Evaluate(gstate_);
-    if (!computed.ok()) return computed.status();
-    hit = *computed;
+    // The same indicators as metrics::ResilienceModel::Evaluate, with q_c and IC shared by every
+    // state that has the same in-service edges.
+    const metrics::ResilienceConfig& cfg = m.metric_model().config();
+    const metrics::Graph& graph = m.metric_model().graph();
+    const metrics::TopologyKey ekey =
+        metrics::MakeTopologyKey(switch_closed_, line_failed_, std::span<const uint8_t>());
+    std::optional<std::array<double, 2>> edge;
+    {
+      std::lock_guard<std::mutex> lock(caches_->mu);
+      auto it = caches_->edge_indicators.find(ekey);
+      if (it != caches_->edge_indicators.end()) {
+        edge = it->second;
+        ++caches_->edge_hits;
+      }
+    }
+    if (!edge) {
+      absl::StatusOr<metrics::PercolationCurve> perc =
+          metrics::Percolation(graph, gstate_.edge_in_service, cfg.percolation);
+      if (!perc.ok()) return perc.status();
+      absl::StatusOr<metrics::CentralityResult> ic = metrics::InformationCentrality(
+          graph, gstate_.edge_in_service, cfg.high_centrality_threshold);
+      if (!ic.ok()) return ic.status();
+      edge = std::array<double, 2>{perc->q_c, ic->indicator};
+      std::lock_guard<std::mutex> lock(caches_->mu);
+      ++caches_->edge_misses;
+      if (caches_->edge_indicators.size() >= caches_->capacity) caches_->edge_indicators.clear();
+      caches_->edge_indicators.emplace(ekey, *edge);
+    }
+    absl::StatusOr<metrics::PathVariability> wpv =
+        metrics::WeightedPathVariability(graph, gstate_, cfg.path_weights);
+    if (!wpv.ok()) return wpv.status();
+    metrics::IndicatorSet set;
+    set.raw[metrics::kWeightedPathVariability] = wpv->wpv;
+    set.raw[metrics::kPercolationThreshold] = (*edge)[0];
+    set.raw[metrics::kHighCentralityIndicator] = (*edge)[1];
+    hit = set;
     std::lock_guard<std::mutex> lock(caches_->mu);
-    caches_->indicators.Insert(ikey, *computed);
+    caches_->indicators.Insert(ikey, set);
   }
   indicators_ = *hit;
   // R_CL and ARoS depend on which loads are served: recomputed every step (cheap).

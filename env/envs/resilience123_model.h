@@ -18,6 +18,8 @@
 #include <cstdint>
 #include <memory>
 #include <mutex>
+#include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -165,7 +167,8 @@ struct ServiceOutcome {
   int shed_for_constraints = 0;  // groups shed after a violation
   int violations = 0;            // remaining voltage + loading + DER + backup violations
   int solves = 0;
-  bool der_supplying = false;   // some DER delivers power (forming, or DER-first in a grid island)
+  int tripped_islands = 0;       // DER-only islands still infeasible with critical loads only
+  bool der_supplying = false;    // some DER delivers more than 1 kW in the final solve
   double served_kva = 0;
   double vmin_pu = 0, vmax_pu = 0;  // over energised nodes
 };
@@ -176,8 +179,11 @@ struct Resilience123Caches {
   std::mutex mu;
   metrics::IndicatorCache indicators;
   absl::flat_hash_map<metrics::TopologyKey, ServiceOutcome> service;
+  // q_c and IC (raw) depend on the in-service edges only: a configuration change alone reuses them.
+  absl::flat_hash_map<metrics::TopologyKey, std::array<double, 2>> edge_indicators;
   size_t capacity;
   uint64_t service_hits = 0, service_misses = 0;
+  uint64_t edge_hits = 0, edge_misses = 0;
 };
 
 // What one step did, for the env's reward, observation and infos.
