@@ -1,5 +1,6 @@
 // Three-phase feeders on the command line: `gridrl import-feeder` (OpenDSS -> the project's
 // feeder JSON) and the "feeder" case backend behind `gridrl pf --case ieee123|FILE.dss|FILE.json`.
+#include <cmath>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -8,6 +9,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "cli/command.h"
 #include "nlohmann/json.hpp"
 #include "powerflow/data_path.h"
@@ -95,6 +97,27 @@ absl::Status RunFeederPf(const Args& args) {
   if (!scale.ok()) return scale.status();
   if (!(*scale >= 0)) return absl::InvalidArgumentError("--load-scale: expected a number >= 0");
   const bool regulate = args.Flag("regulate");
+  // --der BUS[:KVA[:P_KW[:Q_KVAR]]]: an online three-phase DER (grid-forming in an island
+  // without a grid source, else a PQ injection at P/Q).
+  const size_t first_der = data->ders.size();
+  for (const std::string& spec : args.GetAll("der")) {
+    std::vector<std::string> parts = absl::StrSplit(spec, ':');
+    pf::FeederDer g;
+    g.bus = data->FindBus(parts[0]);
+    if (g.bus < 0)
+      return absl::InvalidArgumentError(absl::StrCat("--der: unknown bus '", parts[0], "'"));
+    g.name = absl::StrCat("der", parts[0]);
+    double* fields[3] = {&g.kva, &g.p_kw, &g.q_kvar};
+    if (parts.size() > 4)
+      return absl::InvalidArgumentError("--der: expected BUS[:KVA[:P_KW[:Q_KVAR]]]");
+    for (size_t k = 1; k < parts.size(); ++k) {
+      if (!absl::SimpleAtod(parts[k], fields[k - 1]) || !std::isfinite(*fields[k - 1]))
+        return absl::InvalidArgumentError(
+            absl::StrCat("--der: '", parts[k], "' in '", spec, "' is not a number"));
+    }
+    if (!(g.kva > 0)) return absl::InvalidArgumentError("--der: KVA must be positive");
+    data->ders.push_back(g);
+  }
   if (absl::Status s = args.CheckAllUsed(); !s.ok()) return s;
 
   auto model = pf::FeederModel::Build(*std::move(data));
@@ -102,6 +125,7 @@ absl::Status RunFeederPf(const Args& args) {
   const pf::FeederData& d = (*model)->data();
   pf::FeederState state = (*model)->NormalState();
   state.load_scale = *scale;
+  for (size_t g = first_der; g < d.ders.size(); ++g) state.der_on[g] = 1;
   state.regulate_taps = regulate;
   pf::FeederSolver solver(*model);
   const pf::FeederResult& r = solver.Solve(state, opts);
@@ -179,9 +203,20 @@ absl::Status RunFeederPf(const Args& args) {
                          {"vmax_pu", isl.vmax_pu},
                          {"voltage_violations", isl.voltage_violations},
                          {"overloaded_branches", isl.overloaded_branches},
+                         {"der_violations", isl.der_violations},
+                         {"source_violations", isl.source_violations},
+                         {"forming_der", isl.forming_der >= 0 ? json(d.ders[isl.forming_der].name)
+                                                              : json(nullptr)},
                          {"feasible", isl.feasible()}});
     }
     out["islands"] = islands;
+    json ders = json::array();
+    for (size_t g = 0; g < d.ders.size(); ++g) {
+      ders.push_back({{"name", d.ders[g].name}, {"bus", d.buses[d.ders[g].bus].name},
+                      {"online", state.der_on[g] != 0}, {"p_kw", r.der_kw[g]},
+                      {"q_kvar", r.der_kvar[g]}});
+    }
+    out["ders"] = ders;
     out["totals"] = {{"load_kw", r.total_load_kw},     {"load_kvar", r.total_load_kvar},
                      {"source_kw", r.total_source_kw}, {"source_kvar", r.total_source_kvar},
                      {"loss_kw", r.loss_kw},           {"loss_kvar", r.loss_kvar}};
@@ -259,6 +294,7 @@ GRIDRL_COMMAND({.name = "import-feeder",
                          "  --notice-file embeds the source data's licence notice.\n"
                          "  Three-phase feeders then solve with: gridrl pf --case NAME|FILE.dss\n"
                          "  [--close SW] [--open SW] [--tap NAME=STEPS] [--regulate]\n"
+                         "  [--der BUS[:KVA[:P_KW[:Q_KVAR]]]] (grid-forming in islands)\n"
                          "  [--load-scale X] [--format json|table]",
                 .run = RunImportFeeder});
 
