@@ -128,6 +128,17 @@ SparseLuPattern SparseLuPattern::AnalyzeCsr(int n, const std::vector<int>& row_p
   for (int i = 0; i < n; ++i) {  // increasing i keeps every U row sorted
     for (int q = lptr[i]; q < lptr[i + 1]; ++q) p.col_[unext[lrows[q]]++] = i;
   }
+  // Update targets: row i's position of every column touched by U(k, k+1:), k in L(i, :).
+  std::vector<int> where(n, -1);
+  for (int i = 0; i < n; ++i) {
+    for (int q = p.row_ptr_[i]; q < p.row_ptr_[i + 1]; ++q) where[p.col_[q]] = q;
+    for (int q = p.row_ptr_[i]; q < p.diag_[i]; ++q) {
+      const int k = p.col_[q];
+      for (int u = p.diag_[k] + 1; u < p.row_ptr_[k + 1]; ++u) {
+        p.update_target_.push_back(where[p.col_[u]]);
+      }
+    }
+  }
   return p;
 }
 
@@ -144,19 +155,18 @@ void SparseLuPattern::RowPositions(int row, int* where) const {
   for (int q = row_ptr_[pi]; q < row_ptr_[pi + 1]; ++q) where[perm_[col_[q]]] = q;
 }
 
-bool SparseLuPattern::Factor(double* values, double* w) const {
+bool SparseLuPattern::Factor(double* values, double* /*work*/) const {
   const int* col = col_.data();
+  const int* target = update_target_.data();
   for (int i = 0; i < n_; ++i) {
-    const int begin = row_ptr_[i], end = row_ptr_[i + 1], d = diag_[i];
-    for (int p = begin; p < end; ++p) w[col[p]] = values[p];
-    for (int p = begin; p < d; ++p) {
+    const int d = diag_[i];
+    for (int p = row_ptr_[i]; p < d; ++p) {
       const int k = col[p];
-      const double lik = w[k] / values[diag_[k]];
-      w[k] = lik;
+      const double lik = values[p] / values[diag_[k]];
+      values[p] = lik;
       const int kend = row_ptr_[k + 1];
-      for (int q = diag_[k] + 1; q < kend; ++q) w[col[q]] -= lik * values[q];
+      for (int q = diag_[k] + 1; q < kend; ++q) values[*target++] -= lik * values[q];
     }
-    for (int p = begin; p < end; ++p) values[p] = w[col[p]];
     const double piv = values[d];
     if (!(std::fabs(piv) > 1e-300) || !std::isfinite(piv)) return false;
   }

@@ -42,6 +42,9 @@ class SparseLuPattern {
   std::vector<int> perm_;   // perm_[new] = old
   std::vector<int> iperm_;  // iperm_[old] = new
   std::vector<int> row_ptr_, col_, diag_;  // filled pattern, permuted numbering, rows sorted
+  // Precomputed elimination: for row i and each k in L(i, :) (in order), the value positions in
+  // row i that U(k, k+1:) updates, so `Factor` works in place without a dense scatter/gather.
+  std::vector<int> update_target_;
 };
 
 }  // namespace gridrl::powerflow
