@@ -154,7 +154,7 @@ void PrintMedians(int reps) {
   std::printf("{");
   bool first = true;
   for (const BenchCase& c : Cases()) {
-    std::vector<double> cold, warm, n1[2], n1_cpu;
+    std::vector<double> cold, warm, n1[2], n1_cpu[2];
     for (int r = 0; r < reps; ++r) {
       cold.push_back(TimeIt([&] {
         auto grid = Grid::Create(c.network);
@@ -190,13 +190,15 @@ void PrintMedians(int reps) {
       for (int r = 0; r < std::max(10, reps / 10); ++r) {
         const double cpu0 = ProcessCpuSeconds();
         n1[t - 1].push_back(TimeIt([&] { count = analyzer.Run(base, opt).size(); }));
-        if (t == 1) n1_cpu.push_back(ProcessCpuSeconds() - cpu0);
+        n1_cpu[t - 1].push_back(ProcessCpuSeconds() - cpu0);
       }
     }
     std::printf("%s\"%s\": {\"cold_us\": %.3f, \"warm_us\": %.3f, \"n1_t1_ms\": %.4f, "
-                "\"n1_t2_ms\": %.4f, \"n1_t1_cpu_ms\": %.4f, \"n1_count\": %zu}",
+                "\"n1_t2_ms\": %.4f, \"n1_t1_cpu_ms\": %.4f, \"n1_t2_cpu_ms\": %.4f, "
+                "\"n1_count\": %zu}",
                 first ? "" : ", ", c.label.c_str(), Median(cold) * 1e6, Median(warm) * 1e6,
-                Median(n1[0]) * 1e3, Median(n1[1]) * 1e3, Median(n1_cpu) * 1e3, count);
+                Median(n1[0]) * 1e3, Median(n1[1]) * 1e3, Median(n1_cpu[0]) * 1e3,
+                Median(n1_cpu[1]) * 1e3, count);
     first = false;
   }
   std::printf("}\n");
