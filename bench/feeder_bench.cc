@@ -3,7 +3,9 @@
 //
 //   build/bin/gridrl-feeder-bench [--benchmark_filter=...]
 // bench/feeder_vs_opendss.py runs this binary next to OpenDSS and prints the ratios.
+#include <atomic>
 #include <cmath>
+#include <new>
 #include <cstdlib>
 #include <filesystem>
 #include <memory>
@@ -15,6 +17,16 @@
 #include "powerflow/feeder_solver.h"
 
 namespace pf = gridrl::powerflow;
+
+// Counts heap allocations so the re-solve benchmarks can show there are none in the step loop.
+static std::atomic<long> g_allocations{0};
+void* operator new(std::size_t n) {
+  g_allocations.fetch_add(1, std::memory_order_relaxed);
+  if (void* p = std::malloc(n ? n : 1)) return p;
+  throw std::bad_alloc();
+}
+void operator delete(void* p) noexcept { std::free(p); }
+void operator delete(void* p, std::size_t) noexcept { std::free(p); }
 
 namespace {
 
@@ -110,6 +122,7 @@ void BM_FeederToggleResolve(benchmark::State& state) {
   const int sw = m->data().FindLine("Sw7");
   const pf::FeederSolveOptions o = Options(state);
   solver.Solve(s, o);
+  const long allocations_before = g_allocations.load();
   for (auto _ : state) {
     s.line_closed[sw] ^= 1;
     const auto& r = solver.Solve(s, o);
@@ -117,6 +130,8 @@ void BM_FeederToggleResolve(benchmark::State& state) {
     benchmark::DoNotOptimize(r.v.data());
   }
   state.counters["iterations"] = solver.result().iterations;
+  state.counters["allocs_per_solve"] = static_cast<double>(g_allocations.load() - allocations_before) /
+                                       static_cast<double>(state.iterations());
 }
 BENCHMARK(BM_FeederToggleResolve)->Arg(9)->Arg(4)->Unit(benchmark::kMicrosecond);
 
