@@ -15,6 +15,20 @@
 //
 // Non-convergence is a result (`SolveReport::converged == false`), never an error; voltages after
 // a failed solve are not meaningful, and the next solve starts flat.
+//
+// Conventions: a PV or slack bus takes its Vm set-point from its first in-service generator; a
+// REF bus stays a slack while one of its units is in service; the first in-service generator of
+// a slack bus takes the slack's active power, reactive power is shared in proportion to Q ranges.
+//
+// Typical use (one Grid shared by all copies, one AcPowerFlow per environment or thread):
+//   auto net = LoadCase("rts96");                          // case_io.h
+//   std::shared_ptr<const Grid> grid = *Grid::Create(*net);
+//   AcPowerFlow pf(grid);
+//   pf.SetLoad(bus, p_mw, q_mvar); pf.SetGenP(gen, p_mw); pf.SetBranchInService(l, false);
+//   SolveReport rep = pf.Solve();                          // warm start, no allocation
+//   double v = pf.vm_pu(bus), loading = pf.branch_loading(l);
+//   ContingencyAnalyzer n1(grid);                          // contingency.h, keep it around
+//   const auto& outages = n1.Run(pf, ContingencyOptions{});
 // Units: inputs and outputs in MW, MVAr, pu, degrees; indices are positions in Network vectors.
 #pragma once
 
