@@ -600,10 +600,14 @@ void FeederSolver::Iterate(const FeederState& s, const FeederSolveOptions& o) {
     if (!o.warm_start || !have_solution_ || std::abs(v[i]) < 0.5 * nodes[i].vbase_ln_volts)
       v[i] = Phasor(nodes[i].vbase_ln_volts, PhaseAngleDeg(nodes[i].phase));
   }
+  // DER injections: setpoints when grid-connected; in DER-only islands the shares start from
+  // the last solution when warm-starting, else from zero (so a cold solve depends on the state
+  // alone, bit for bit).
   for (size_t g = 0; g < d.ders.size(); ++g) {
-    if (der_active_[g] && !der_forming_[g] && result_.islands[result_.bus_island[d.ders[g].bus]].grid_sources > 0)
+    const bool grid = result_.islands[result_.bus_island[d.ders[g].bus]].grid_sources > 0;
+    if (der_active_[g] && !der_forming_[g] && grid)
       der_s_[g] = Complex(s.der_p_kw[g], s.der_q_kvar[g]) * 1000.0;
-    else if (!der_active_[g] || der_forming_[g])
+    else if (!der_active_[g] || der_forming_[g] || !o.warm_start || !have_solution_)
       der_s_[g] = 0;
   }
   result_.converged = false;

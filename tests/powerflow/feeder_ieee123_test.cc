@@ -111,5 +111,24 @@ TEST(FeederIeee123, SharedModelSolvesConcurrently) {
   EXPECT_NE(seq0, seq1);
 }
 
+// Cold solves (warm_start = false) depend on the state alone, bit for bit, whatever the
+// workspace solved before: environments cache and clone on that.
+TEST(FeederIeee123, ColdSolveIsAFunctionOfTheStateAlone) {
+  auto f = BuildIeee123Resilience();
+  ASSERT_TRUE(f.ok()) << f.status();
+  FeederSolveOptions cold;
+  cold.warm_start = false;
+  FeederState target = f->model->NormalState();
+  for (int k : {0, 1, 2}) target.line_closed[f->switch_line[k]] = 0;  // no substation; C, D apart
+  for (int g = 0; g < 4; ++g) target.der_on[f->der[g]] = 1;
+  FeederSolver fresh(f->model);
+  const std::vector<double> expected = fresh.Solve(target, cold).vm_pu;
+  FeederSolver used(f->model);
+  FeederState other = target;  // same islands, other loads: other DER shares
+  other.load_scale = 1.3;
+  used.Solve(other, cold);
+  EXPECT_EQ(used.Solve(target, cold).vm_pu, expected);
+}
+
 }  // namespace
 }  // namespace gridrl::powerflow
