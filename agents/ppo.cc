@@ -810,7 +810,8 @@ absl::Status PpoTrainer::Train(const TrainOptions& options) {
 absl::StatusOr<std::vector<EpisodeRecord>> PpoTrainer::Evaluate(env::VecEnv* vec,
                                                                 int64_t episodes,
                                                                 bool deterministic,
-                                                                uint64_t seed) {
+                                                                uint64_t seed,
+                                                                const StepHook& on_step) {
   std::string why;
   if (!vec->spec().SameInterface(vec_->spec(), &why)) {
     return absl::InvalidArgumentError(
@@ -849,6 +850,7 @@ absl::StatusOr<std::vector<EpisodeRecord>> PpoTrainer::Evaluate(env::VecEnv* vec
     batch = vec->Step(action_batch);
     if (!batch.ok()) return batch.status();
     const env::StepBatch& nb = **batch;
+    if (on_step) on_step(action_batch, nb);
     for (int64_t r = 0; r < n; ++r) {
       if (skip[r]) {
         skip[r] = 0;

@@ -250,8 +250,11 @@ class PpoTrainer {
   // `episodes` episodes on `vec` (an env with the same interface; env r plays an equal share so
   // short episodes are not over-represented), frozen normalisers; deterministic = mode of every
   // head. Raw rewards.
+  // `on_step` (optional) sees every step's actions and results, e.g. to log them.
+  using StepHook = std::function<void(const env::ActionBatch&, const env::StepBatch&)>;
   absl::StatusOr<std::vector<EpisodeRecord>> Evaluate(env::VecEnv* vec, int64_t episodes,
-                                                      bool deterministic, uint64_t seed);
+                                                      bool deterministic, uint64_t seed,
+                                                      const StepHook& on_step = nullptr);
 
   nlohmann::json Save() const;  // config, counters, every learner's state, env id, policy kind
   absl::Status Load(const nlohmann::json& j);

@@ -27,7 +27,7 @@ constexpr char kPpoUsage[] =
     "             [--gamma 0.99] [--gae-lambda 0.95] [--max-grad-norm 0.5] [--target-kl 0]\n"
     "             [--no-obs-norm] [--no-reward-norm] [--checkpoint-every 10]\n"
     "gridrl eval --checkpoint DIR [--episodes 10] [--seed S] [--num-envs N] [--stochastic]\n"
-    "            [--server ADDRESS]\n"
+    "            [--server ADDRESS] [--steps-out FILE]\n"
     "  Writes DIR/progress.csv (per update: reward, KL, entropy, losses, steps/s), DIR/episodes.csv\n"
     "  and DIR/checkpoint.json; --resume continues from DIR/checkpoint.json.";
 
@@ -256,6 +256,7 @@ absl::Status EvalAgent(const Args& args) {
   }
   const bool stochastic = args.Flag("stochastic");
   const std::string server = args.GetOr("server", "");
+  const std::string steps_out = args.GetOr("steps-out", "");
   if (auto s = args.CheckAllUsed(); !s.ok()) return s;
   env::PoolOptions options;
   options.num_envs = *num_envs;
@@ -268,8 +269,52 @@ absl::Status EvalAgent(const Args& args) {
   auto trainer = MakeTrainer(*info, vec->get());
   if (!trainer.ok()) return trainer.status();
   if (auto s = (*trainer)->LoadFile((dir / "checkpoint.json").string()); !s.ok()) return s;
+  // --steps-out FILE: every step's env id, action elements, reward and infos (CSV); rows of
+  // NEXT_STEP resets are not distinguished (eval uses SAME_STEP, so there are none).
+  std::ofstream steps_csv;
+  agents::PpoTrainer::StepHook hook;
+  if (!steps_out.empty()) {
+    steps_csv.open(steps_out);
+    if (!steps_csv) return absl::InvalidArgumentError(absl::StrCat("--steps-out ", steps_out));
+    const env::EnvSpec& spec = (*vec)->spec();
+    steps_csv << "env_id";
+    for (const auto& leaf : spec.action_leaves) {
+      for (int64_t j = 0; j < leaf.num_elements; ++j) {
+        steps_csv << ",action_" << (leaf.name.empty() ? "" : leaf.name + "_") << j;
+      }
+    }
+    steps_csv << ",reward,terminated,truncated";
+    for (const auto& key : spec.info_keys) steps_csv << "," << key;
+    steps_csv << "\n";
+    hook = [&steps_csv, &spec](const env::ActionBatch& a, const env::StepBatch& b) {
+      for (int64_t r = 0; r < b.size(); ++r) {
+        steps_csv << b.env_id.data<int32_t>()[r];
+        for (size_t k = 0; k < spec.action_leaves.size(); ++k) {
+          const env::Leaf& leaf = spec.action_leaves[k];
+          const std::byte* p = a.leaves[k].row(r);
+          for (int64_t j = 0; j < leaf.num_elements; ++j) {
+            double v = 0;
+            switch (leaf.dtype) {
+              case env::DType::kInt64: v = double(reinterpret_cast<const int64_t*>(p)[j]); break;
+              case env::DType::kInt8: v = reinterpret_cast<const int8_t*>(p)[j]; break;
+              case env::DType::kFloat32: v = reinterpret_cast<const float*>(p)[j]; break;
+              case env::DType::kFloat64: v = reinterpret_cast<const double*>(p)[j]; break;
+              case env::DType::kInt32: v = reinterpret_cast<const int32_t*>(p)[j]; break;
+              case env::DType::kBool: v = reinterpret_cast<const bool*>(p)[j]; break;
+            }
+            steps_csv << "," << absl::StrFormat("%.8g", v);
+          }
+        }
+        steps_csv << absl::StrFormat(",%.10g,%d,%d", b.reward.data<double>()[r],
+                                     b.terminated.data<bool>()[r] ? 1 : 0,
+                                     b.truncated.data<bool>()[r] ? 1 : 0);
+        for (const auto& t : b.info) steps_csv << absl::StrFormat(",%.10g", t.data<double>()[r]);
+        steps_csv << "\n";
+      }
+    };
+  }
   auto result = (*trainer)->Evaluate(vec->get(), *episodes, !stochastic,
-                                     static_cast<uint64_t>(*seed));
+                                     static_cast<uint64_t>(*seed), hook);
   if (!result.ok()) return result.status();
   std::cout << "episode,env_id,reward,length";
   for (const auto& key : (*vec)->spec().info_keys) std::cout << "," << key;
