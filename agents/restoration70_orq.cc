@@ -67,7 +67,7 @@ class StateEvaluator {
       : model_(model), failed_(failed), ws_(model.MakeWorkspace()) {}
   double operator()(uint64_t state) {
     StateAvailability(model_, failed_, state, available_);
-    return model_.Evaluate(available_, ws_);
+    return model_.Evaluate(available_, ws_, /*ciu_only=*/true);
   }
 
  private:

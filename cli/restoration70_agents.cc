@@ -143,7 +143,49 @@ absl::Status RunEval(const Args& args, const std::string& agent) {
     net = *std::move(n);
   }
   const std::string out_path = args.GetOr("out", "");
+  const std::string trace_path = args.GetOr("trace", "");
   if (auto st = args.CheckAllUsed(); !st.ok()) return st;
+  std::ofstream trace;
+  if (!trace_path.empty()) {
+    trace.open(trace_path);
+    if (!trace) {
+      return absl::InvalidArgumentError(absl::StrCat("--trace ", trace_path, ": cannot write"));
+    }
+    // Header line: the network, for drawing.
+    nlohmann::json head;
+    const auto& m = *s.model;
+    for (int k = 0; k < m.num_branches(); ++k) {
+      head["branches"].push_back(
+          {m.branch(k).from_id, m.branch(k).to_id, m.branch(k).normally_closed});
+    }
+    for (int b = 0; b < m.num_buses(); ++b) {
+      head["buses"].push_back(m.bus_id(b));
+      head["load_kw"].push_back(m.load_kw(b));
+    }
+    for (int c : m.critical_buses()) head["critical"].push_back(m.bus_id(c));
+    for (int r : m.sources()) head["sources"].push_back(m.bus_id(r));
+    for (int i = 0; i < m.oct().num_inputs(); ++i) head["inputs"].push_back(m.oct().column(i).name);
+    trace << head.dump() << "\n";
+  }
+  auto trace_row = [&](int64_t episode, int64_t step) {
+    if (!trace.is_open()) return;
+    const auto& spec = s.env->spec();
+    nlohmann::json row;
+    row["episode"] = episode;
+    row["step"] = step;
+    row["time_h"] = s.batch.obs[6].data<float>()[0];
+    row["ciu"] = s.info("ciu_pct");
+    row["limiting_input"] = static_cast<int>(s.info("limiting_input"));
+    row["area"] = s.info("resilience_area");
+    for (size_t leaf : {size_t{0}, size_t{1}, size_t{5}}) {
+      const int8_t* v = reinterpret_cast<const int8_t*>(s.batch.obs[leaf].row(0));
+      row[spec.obs_leaves[leaf].name] =
+          std::vector<int>(v, v + spec.obs_leaves[leaf].num_elements);
+    }
+    const float* per = s.batch.obs[3].data<float>();
+    row["ciu_per_input"] = std::vector<float>(per, per + spec.obs_leaves[3].num_elements);
+    trace << row.dump() << "\n";
+  };
   std::ofstream file;
   if (!out_path.empty()) {
     file.open(out_path);
@@ -159,6 +201,8 @@ absl::Status RunEval(const Args& args, const std::string& agent) {
     const uint64_t event_seed = static_cast<uint64_t>(*seed + e);
     std::vector<int> failed = s.ResetEvent(event_seed);
     const double ciu0 = s.info("ciu_pct");
+    int64_t step = 0;
+    trace_row(e, step++);
     std::vector<int> queue;
     double planned = std::nan("");
     const double t0 = Now();
@@ -170,6 +214,7 @@ absl::Status RunEval(const Args& args, const std::string& agent) {
         decision_s += Now() - td;
         queue.push_back(pick);
         s.Repair(pick);
+        trace_row(e, step++);
       }
     } else {
       absl::StatusOr<OrqResult> plan;
@@ -187,7 +232,10 @@ absl::Status RunEval(const Args& args, const std::string& agent) {
       decision_s = Now() - t0;
       planned = plan->resilience;
       queue = plan->queue;
-      for (int b : queue) s.Repair(b);
+      for (int b : queue) {
+        s.Repair(b);
+        trace_row(e, step++);
+      }
     }
     const double r = s.info("resilience_area");
     sum_r += r;
@@ -416,7 +464,8 @@ absl::Status RunTrain(const Args& args, agents::TrainMethod method) {
 const char kEvalUsage[] =
     "  --episodes N (100) --seed S (0): events are env resets with seeds S..S+N-1\n"
     "  --config KEY=VALUE: restoration70 config (faults, reconfiguration, ...)\n"
-    "  --threads T: ORQ state-sweep threads (0: all)   --out FILE.csv (stdout)";
+    "  --threads T: ORQ state-sweep threads (0: all)   --out FILE.csv (stdout)\n"
+    "  --trace FILE.jsonl: the network, then every step's state (for plotting)";
 
 GRIDRL_AGENT_RUNNER({.env_id = kEnvId,
                      .agent = "orq",

@@ -217,6 +217,17 @@ absl::StatusOr<std::shared_ptr<const RestorationModel>> RestorationModel::Create
                           absl::StrCat("ois_file: ", inputs.status().message()));
     }
   }
+  {
+    // Does an infrastructure with no supply drive the system CIU to 0? (True for the paper's OCT,
+    // whose bottom row is input 0 -> CIU 0 %.) Checked, not assumed, so another table stays exact.
+    bool zero = !m->ois_infra_nodes_.empty();
+    for (int v : m->ois_infra_nodes_) {
+      const int col = m->oct_.IndexOf(m->ois_.node(v).oct_input);
+      auto c = col >= 0 ? m->oct_.InputCiuPct(col, 0.0) : absl::StatusOr<double>(1.0);
+      zero = zero && col >= 0 && c.ok() && *c == 0.0;
+    }
+    m->dark_critical_is_zero_ = zero;
+  }
   for (int b = 0; b < n; ++b) {
     m->total_load_kw_ += m->load_kw_[b];
     if (m->critical_rank_[b] < 0) m->noncritical_load_kw_ += m->load_kw_[b];
@@ -492,8 +503,17 @@ void RestorationModel::ComputeCiu(Workspace& ws) const {
   std::copy(ciu->per_input_pct.begin(), ciu->per_input_pct.end(), ws.per_input_pct.begin());
 }
 
-double RestorationModel::Evaluate(std::span<const uint8_t> available, Workspace& ws) const {
+double RestorationModel::Evaluate(std::span<const uint8_t> available, Workspace& ws,
+                                  bool ciu_only) const {
   BuildForest(available, ws);
+  if (ciu_only && dark_critical_is_zero_) {
+    for (int c : critical_) {
+      if (!ws.in_tree[c]) {
+        ws.ciu_pct = 0.0;
+        return 0.0;
+      }
+    }
+  }
   CheckAndShed(ws);
   ComputeCiu(ws);
   return ws.ciu_pct;

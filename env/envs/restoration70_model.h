@@ -121,8 +121,11 @@ class RestorationModel {
   Workspace MakeWorkspace() const;
 
   // available[k] != 0: branch k may be closed (healthy or repaired, not held open). Fills ws and
-  // returns the system CIU in percent.
-  double Evaluate(std::span<const uint8_t> available, Workspace& ws) const;
+  // returns the system CIU in percent. With ciu_only, a state in which a critical bus has no
+  // path to a substation returns 0 right after the reconfiguration (its infrastructure output and
+  // so its OCT input are 0, and the OCT's bottom row is CIU 0 %), leaving the rest of ws stale:
+  // for ORQ's state sweep, which needs nothing but the CIU.
+  double Evaluate(std::span<const uint8_t> available, Workspace& ws, bool ciu_only = false) const;
 
  private:
   RestorationModel() = default;
@@ -143,6 +146,7 @@ class RestorationModel {
   std::vector<int> ois_infra_nodes_;  // OIS node index of critical_[i]
   double total_load_kw_ = 0, noncritical_load_kw_ = 0;
   double base_current_a_ = 0, limit_pu2_ = 0;
+  bool dark_critical_is_zero_ = false;  // the OCT maps input 0 to CIU 0 (the paper's table)
 };
 
 // Checks that `closed` is a forest whose every component holds exactly one source and uses only

@@ -283,3 +283,29 @@ TEST(Restoration70Model, BisectionSheddingEqualsSequential) {
 
 }  // namespace
 }  // namespace gridrl::env::restoration70
+
+namespace gridrl::env::restoration70 {
+namespace {
+
+// The CIU-only shortcut (a dark critical bus gives CIU 0) agrees with the full evaluation.
+TEST(Restoration70Model, CiuOnlyShortcutAgreesWithFullEvaluation) {
+  auto m = MakeModel();
+  auto a = m->MakeWorkspace();
+  auto b = m->MakeWorkspace();
+  Rng rng(13);
+  int shortcut = 0;
+  for (int trial = 0; trial < 400; ++trial) {
+    std::vector<uint8_t> avail(m->num_branches());
+    for (auto& x : avail) x = !rng.Bernoulli(0.2);
+    const double full = m->Evaluate(avail, a);
+    const double fast = m->Evaluate(avail, b, /*ciu_only=*/true);
+    ASSERT_EQ(full, fast) << "trial " << trial;
+    bool dark = false;
+    for (int c : m->critical_buses()) dark = dark || !a.in_tree[c];
+    shortcut += dark;
+  }
+  EXPECT_GT(shortcut, 10);  // the shortcut was taken
+}
+
+}  // namespace
+}  // namespace gridrl::env::restoration70
