@@ -12,7 +12,11 @@
 #include "absl/strings/str_format.h"
 #include "agents/resilience123_baselines.h"
 #include "cli/command.h"
+#include "env/envs/resilience123_env.h"
+#include "env/envs/resilience123_model.h"
 #include "env/registry.h"
+#include "env/rng.h"
+#include "nlohmann/json.hpp"
 
 namespace gridrl::cli {
 namespace {
@@ -108,6 +112,101 @@ absl::Status EvalBaseline(const std::string& agent, const Args& args) {
                        .summary = SUMMARY,                                             \
                        .train = {},                                                    \
                        .eval = [](const Args& args) { return EvalBaseline(NAME, args); }})
+
+// `gridrl resilience123-layout --out FILE.json [--seed S] [--steps N]`: the feeder as the
+// environment sees it (bus coordinates, zones, switches, DERs, critical loads, backup feeders)
+// plus one sampled footprint per calamity type after N calamity steps, for
+// docs/reproduction/plot_resilience123.py.
+absl::Status RunLayout(const Args& args) {
+  const std::string out = args.GetOr("out", "");
+  absl::StatusOr<long long> seed = args.GetInt("seed", 3);
+  absl::StatusOr<long long> steps = args.GetInt("steps", 3);
+  if (!seed.ok()) return seed.status();
+  if (!steps.ok()) return steps.status();
+  if (out.empty()) return absl::InvalidArgumentError("--out FILE.json is required");
+  if (auto s = args.CheckAllUsed(); !s.ok()) return s;
+  using namespace env::r123;
+  nlohmann::json j;
+  Resilience123Params params;
+  auto model = Resilience123Model::Build(params);
+  if (!model.ok()) return model.status();
+  const auto& m = **model;
+  const auto& d = m.feeder().data();
+  j["zones"] = {"A", "B", "C", "D", "E"};
+  for (size_t b = 0; b < d.buses.size(); ++b) {
+    j["buses"].push_back({{"name", d.buses[b].name},
+                          {"has_xy", d.buses[b].has_xy},
+                          {"x", d.buses[b].x},
+                          {"y", d.buses[b].y},
+                          {"zone", m.bus_zone()[b]}});
+  }
+  std::vector<int> switch_of_line(d.lines.size(), -1);
+  for (int k = 0; k < kNumSwitches; ++k) switch_of_line[m.switch_line()[k]] = k;
+  for (size_t l = 0; l < d.lines.size(); ++l) {
+    j["lines"].push_back({{"name", d.lines[l].name},
+                          {"bus1", d.lines[l].bus1},
+                          {"bus2", d.lines[l].bus2},
+                          {"switch", switch_of_line[l] >= 0 ? switch_of_line[l] + 1 : 0},
+                          {"closed", d.lines[l].closed},
+                          {"zone", m.line_zone()[l]}});
+  }
+  for (const auto& t : d.transformers) {
+    j["transformers"].push_back({{"name", t.name}, {"bus1", t.windings[0].bus}, {"bus2", t.windings[1].bus}});
+  }
+  for (const auto& g : d.ders) j["ders"].push_back({{"name", g.name}, {"bus", g.bus}, {"kva", g.kva}});
+  for (const auto& s : d.sources) {
+    j["sources"].push_back({{"name", s.name}, {"bus", s.bus},
+                            {"kind", s.kind == powerflow::FeederSourceKind::kSubstation ? "substation" : "backup"}});
+  }
+  for (const auto& g : m.groups()) {
+    if (g.critical) j["critical"].push_back({{"bus", g.bus}, {"kva", g.kva}});
+  }
+  // Footprints: each calamity type for `steps` calamity steps from normal switches, config 4.
+  for (int type = 0; type < kNumCalamityTypes; ++type) {
+    Resilience123Params p;
+    p.calamity = CalamityTypeName(static_cast<CalamityType>(type));
+    p.p_normal_to_calamity = 1.0;
+    p.p_calamity_to_calamity = 1.0;
+    auto fm = Resilience123Model::Build(p);
+    if (!fm.ok()) return fm.status();
+    Resilience123Sim sim(*fm);
+    env::Rng rng(static_cast<uint64_t>(*seed));
+    if (auto s = sim.Reset(rng, 500); !s.ok()) return s;
+    nlohmann::json fp;
+    for (long long t = 0; t <= *steps; ++t) {  // the first step is the normal one before onset
+      auto r = sim.Step(4, RecommendedSwitches(4), 1, rng);
+      if (!r.ok()) return r.status();
+      fp["resilience"] = r->indicators.resilience;
+      fp["served_load_fraction"] = r->served_fraction;
+    }
+    std::vector<int> failed, burning;
+    for (size_t l = 0; l < d.lines.size(); ++l) {
+      if (sim.line_failed()[l]) failed.push_back(static_cast<int>(l));
+    }
+    for (size_t b = 0; b < d.buses.size(); ++b) {
+      if (sim.burning()[b]) burning.push_back(static_cast<int>(b));
+    }
+    fp["failed_lines"] = failed;
+    fp["burning_buses"] = burning;
+    fp["calamity_steps"] = *steps;
+    std::vector<int> open;
+    for (int k = 0; k < kNumSwitches; ++k) {
+      if (!sim.switch_closed()[k]) open.push_back(k + 1);
+    }
+    fp["open_switches"] = open;
+    j["footprints"][CalamityTypeName(static_cast<CalamityType>(type))] = fp;
+  }
+  std::ofstream f(out);
+  if (!f) return absl::InvalidArgumentError(absl::StrCat("--out ", out, ": not writable"));
+  f << j.dump(1) << "\n";
+  std::cout << "wrote " << out << "\n";
+  return absl::OkStatus();
+}
+
+GRIDRL_COMMAND({.name = "resilience123-layout",
+                .summary = "export the resilience123 feeder layout and sample calamity footprints (JSON)",
+                .usage = "gridrl resilience123-layout --out FILE.json [--seed S] [--steps N]",
+                .run = RunLayout});
 
 GRIDRL_R123_RUNNER("config0", "always configuration 0 (no DER), normal switches");
 GRIDRL_R123_RUNNER("config1", "always configuration 1 (DER 49), recommended switches");
