@@ -151,7 +151,7 @@ absl::Status FeederLdl::Factorize() {
   return absl::OkStatus();
 }
 
-void FeederLdl::Solve(Complex* b) const {
+void FeederLdl::Solve(const Complex* b, Complex* out) const {
   // Split real/imaginary arrays: the triangular sweeps are gather/scatter bound, and plain
   // doubles let the compiler keep both parts in registers without std::complex's NaN checks.
   double* xr = xr_.data();
@@ -189,7 +189,7 @@ void FeederLdl::Solve(Complex* b) const {
     xr[j] = sr;
     xi[j] = si;
   }
-  for (int k = 0; k < n_; ++k) b[perm_[k]] = Complex(xr[k], xi[k]);
+  for (int k = 0; k < n_; ++k) out[perm_[k]] = Complex(xr[k], xi[k]);
 }
 
 }  // namespace gridrl::powerflow

@@ -30,8 +30,9 @@ class FeederLdl {
   // Numeric factorization; fails on a zero pivot (a floating node or an unsourced island).
   absl::Status Factorize();
 
-  // Solves A x = b in place (b and x in the original node order).
-  void Solve(Complex* b) const;
+  // Solves A x = b (b and x in the original node order; x may alias b).
+  void Solve(const Complex* b, Complex* x) const;
+  void Solve(Complex* b) const { Solve(b, b); }
 
   int n() const { return n_; }
   int factor_nonzeros() const { return lp_.empty() ? 0 : lp_[n_]; }

@@ -520,37 +520,44 @@ void FeederSolver::AndersonStep(int it, double change, const FeederSolveOptions&
   auto& v = result_.v;
   const int depth = std::clamp(o.anderson_depth, 0, kMaxAndersonDepth);
   if (it == 1 || depth == 0 || change > 2 * aa_last_change_) aa_count_ = 0;
-  if (it > 1 && depth > 0 && aa_count_ >= 0) {
+  if (it > 1 && depth > 0) {
     const int col = aa_count_ % depth;
     Complex* df = &aa_df_[col * n];
     Complex* dg = &aa_dg_[col * n];
     for (int i = 0; i < n; ++i) {
       df[i] = f_[i] - aa_fprev_[i];
       dg[i] = vnew_[i] - aa_gprev_[i];
+      aa_fprev_[i] = f_[i];
+      aa_gprev_[i] = vnew_[i];
     }
     ++aa_count_;
+  } else {
+    std::copy(f_.begin(), f_.end(), aa_fprev_.begin());
+    std::copy(vnew_.begin(), vnew_.end(), aa_gprev_.begin());
   }
   aa_last_change_ = change;
-  std::copy(f_.begin(), f_.end(), aa_fprev_.begin());
-  std::copy(vnew_.begin(), vnew_.end(), aa_gprev_.begin());
   const int mk = std::min(aa_count_, depth);
   if (mk == 0 || change < o.tol_pu) {
     std::copy(vnew_.begin(), vnew_.end(), v.begin());
     return;
   }
   // Normal equations of min || f - dF gamma ||_W over real gamma (the map is only R-linear:
-  // constant-power currents depend on conj(V)), W = 1 / vbase^2 per node.
-  auto dot = [&](const Complex* a, const Complex* b) {
-    double sum = 0;
-    for (int i = 0; i < n; ++i)
-      sum += (a[i].real() * b[i].real() + a[i].imag() * b[i].imag()) * m.inv_vbase2_[i];
-    return sum;
-  };
-  double h[kMaxAndersonDepth][kMaxAndersonDepth + 1];
-  for (int a = 0; a < mk; ++a) {
-    for (int c = a; c < mk; ++c) h[a][c] = h[c][a] = dot(&aa_df_[a * n], &aa_df_[c * n]);
-    h[a][mk] = dot(&aa_df_[a * n], f_.data());
+  // constant-power currents depend on conj(V)), W = 1 / vbase^2 per node; every inner product
+  // in one pass over the nodes.
+  double h[kMaxAndersonDepth][kMaxAndersonDepth + 1] = {};
+  const Complex* cols[kMaxAndersonDepth];
+  for (int a = 0; a < mk; ++a) cols[a] = &aa_df_[a * n];
+  for (int i = 0; i < n; ++i) {
+    const double w = m.inv_vbase2_[i];
+    for (int a = 0; a < mk; ++a) {
+      const Complex x = cols[a][i] * w;
+      for (int c = a; c < mk; ++c)
+        h[a][c] += x.real() * cols[c][i].real() + x.imag() * cols[c][i].imag();
+      h[a][mk] += x.real() * f_[i].real() + x.imag() * f_[i].imag();
+    }
   }
+  for (int a = 0; a < mk; ++a)
+    for (int c = a + 1; c < mk; ++c) h[c][a] = h[a][c];
   double scale = 0;
   for (int a = 0; a < mk; ++a) scale = std::max(scale, h[a][a]);
   for (int a = 0; a < mk; ++a) h[a][a] += 1e-12 * scale;
@@ -632,8 +639,7 @@ void FeederSolver::Iterate(const FeederState& s, const FeederSolveOptions& o) {
         if (vk != Complex(0, 0)) rhs_[st.node[k]] += ConjDiv(der_s_[g] / 3.0, vk);
       }
     }
-    std::copy(rhs_.begin(), rhs_.end(), vnew_.begin());
-    ldl_.Solve(vnew_.data());
+    ldl_.Solve(rhs_.data(), vnew_.data());
     double change2 = 0;
     for (int i = 0; i < n; ++i) {
       f_[i] = vnew_[i] - v[i];
