@@ -19,6 +19,7 @@
 #include "cli/command.h"
 #include "env/envs/uc_rts96_model.h"
 #include "env/registry.h"
+#include "nlohmann/json.hpp"
 
 namespace gridrl::cli {
 namespace {
@@ -51,7 +52,25 @@ std::string Join(const T& v) {
 
 absl::StatusOr<std::vector<double>> ReadPsi(const std::string& dir) {
   std::ifstream in(fs::path(dir) / "psi.csv");
-  if (!in) return absl::NotFoundError(absl::StrCat(dir, "/psi.csv: not found (train first)"));
+  if (!in) {
+    // A run still in progress: the best candidate of its last completed iteration.
+    std::ifstream ck(fs::path(dir) / "checkpoint.json");
+    if (!ck) {
+      return absl::NotFoundError(
+          absl::StrCat(dir, ": neither psi.csv nor checkpoint.json (train first)"));
+    }
+    nlohmann::json j = nlohmann::json::parse(ck, nullptr, false);
+    if (j.is_discarded() || !j.contains("best") || !j["best"].contains("psi")) {
+      return absl::InvalidArgumentError(absl::StrCat(dir, "/checkpoint.json: no best psi"));
+    }
+    std::cerr << "psi.csv missing: using the best candidate of iteration "
+              << j.value("completed_iterations", 0) << " from checkpoint.json\n";
+    auto psi = j["best"]["psi"].get<std::vector<double>>();
+    if (psi.size() != env::uc::kDaFeaturesPerAction) {
+      return absl::InvalidArgumentError(absl::StrCat(dir, "/checkpoint.json: 19 weights expected"));
+    }
+    return psi;
+  }
   std::string header, line;
   std::getline(in, header);
   std::getline(in, line);

@@ -95,6 +95,7 @@ UcParams UcParams::FromConfig(const Config& c) {
   p.stress_demand_base = c.GetDouble("stress_demand_base");
   p.pf_tolerance_pu = c.GetDouble("pf_tolerance_pu");
   p.pf_max_iterations = static_cast<int>(c.GetInt("pf_max_iterations"));
+  p.deficit_screen = c.GetBool("deficit_screen");
   return p;
 }
 
@@ -151,7 +152,10 @@ void AddUcModelFields(ConfigSchema& s) {
       .Double("pf_tolerance_pu", d.pf_tolerance_pu, "[ours] AC power-flow mismatch tolerance",
               1e-12, 1e-2)
       .Int("pf_max_iterations", d.pf_max_iterations,
-           "[ours] Newton iterations before a contingency counts as not converged", 1, 100);
+           "[ours] Newton iterations before a contingency counts as not converged", 1, 100)
+      .Bool("deficit_screen", d.deficit_screen,
+            "[ours] skip the AC solve of cases whose lossless island deficit already breaks the "
+            "generator limits (identical rewards, faster; passive networks only)");
 }
 
 absl::StatusOr<std::shared_ptr<const UcModel>> UcModel::Create(const UcParams& params) {
@@ -177,6 +181,10 @@ absl::StatusOr<std::shared_ptr<const UcModel>> UcModel::Create(const UcParams& p
   m->nb_ = m->grid_->num_buses();
   m->ng_ = m->grid_->num_gens();
   m->nl_ = m->grid_->num_branches();
+  m->passive_ = true;
+  for (const auto& br : n.branches) m->passive_ = m->passive_ && br.r_pu >= 0;
+  for (const auto& b : n.buses) m->passive_ = m->passive_ && b.gs_mw >= 0;
+  for (const auto& dc : n.dclines) m->passive_ = m->passive_ && !dc.in_service;
 
   for (int g = 0; g < m->ng_; ++g) {
     m->pmax_.push_back(std::max(n.gens[g].pmax_mw, 0.0));
@@ -496,6 +504,9 @@ UcSim::UcSim(std::shared_ptr<const UcModel> model)
   line_on_.assign(m.num_branches(), 1);
   countdown_.assign(m.num_branches(), 0);
   rel_.outage_infeasible.assign(m.num_branches(), -1);
+  dsu_.assign(m.num_buses(), 0);
+  island_deficit_.assign(m.num_buses(), 0.0);
+  island_headroom_.assign(m.num_buses(), 0.0);
   solve_.tolerance_pu = m.params().pf_tolerance_pu;
   solve_.max_iterations = m.params().pf_max_iterations;
   solve_.retry_flat_start = true;
@@ -665,6 +676,43 @@ bool UcSim::CaseFeasible(const powerflow::AcPowerFlow& pf,
   return true;
 }
 
+bool UcSim::DeficitInfeasible(int outage) {
+  const UcModel& m = *model_;
+  const auto& g = *m.grid();
+  const int nb = m.num_buses();
+  auto find = [&](int x) {
+    while (dsu_[x] != x) x = dsu_[x] = dsu_[dsu_[x]];
+    return x;
+  };
+  for (int i = 0; i < nb; ++i) {
+    dsu_[i] = i;
+    island_deficit_[i] = 0;
+    island_headroom_[i] = -1e300;
+  }
+  for (int l = 0; l < m.num_branches(); ++l) {
+    if (!line_on_[l] || l == outage) continue;
+    const int a = find(g.branch_from()[l]), b = find(g.branch_to()[l]);
+    if (a != b) dsu_[std::max(a, b)] = std::min(a, b);
+  }
+  // bus_net_ holds the wind per bus of this hour (set by EvaluateReliability).
+  for (int i = 0; i < nb; ++i) island_deficit_[find(i)] += demand_[i] - bus_net_[i];
+  const double tol = m.params().gen_limit_tolerance;
+  for (int k = 0; k < m.num_gens(); ++k) {
+    if (!committed_[k]) continue;
+    const int r = find(g.gen_bus()[k]);
+    island_deficit_[r] -= gen_[k];
+    island_headroom_[r] = std::max(island_headroom_[r], (1.0 + tol) * m.pmax(k) - gen_[k]);
+  }
+  for (int i = 0; i < nb; ++i) {
+    // An island without committed generation is left to the solver (dead island rules).
+    if (find(i) == i && island_headroom_[i] > -1e299 &&
+        island_deficit_[i] > island_headroom_[i] + 1e-6) {
+      return true;
+    }
+  }
+  return false;
+}
+
 const Reliability& UcSim::EvaluateReliability() {
   const UcModel& m = *model_;
   const int nb = m.num_buses(), nl = m.num_branches();
@@ -679,14 +727,36 @@ const Reliability& UcSim::EvaluateReliability() {
     base_.SetGenP(g, gen_[g]);
   }
   for (int l = 0; l < nl; ++l) base_.SetBranchInService(l, line_on_[l] != 0);
-  const powerflow::SolveReport base_rep = base_.Solve(solve_);
-  rel_.base_feasible = CaseFeasible(base_, base_rep);
+  const bool screen = m.params().deficit_screen && m.lossless_bound_valid();
+  rel_.screened = 0;
+  // The base case is always solved before an outage case needs it (its voltages are the warm
+  // start); when the screen already decides the base case, that solve waits until then.
+  bool base_solved = false;
+  auto solve_base = [&] {
+    const powerflow::SolveReport base_rep = base_.Solve(solve_);
+    base_solved = true;
+    return CaseFeasible(base_, base_rep);
+  };
+  if (screen && DeficitInfeasible(-1)) {
+    rel_.base_feasible = false;
+    ++rel_.screened;
+  } else {
+    rel_.base_feasible = solve_base();
+  }
   int cases = 1, infeasible = rel_.base_feasible ? 0 : 1;
   for (int l = 0; l < nl; ++l) {
     if (!line_on_[l]) {
       rel_.outage_infeasible[l] = -1;
       continue;
     }
+    if (screen && DeficitInfeasible(l)) {
+      rel_.outage_infeasible[l] = 1;
+      ++rel_.screened;
+      ++cases;
+      ++infeasible;
+      continue;
+    }
+    if (!base_solved) solve_base();
     work_.CopyStateFrom(base_);
     work_.SetBranchInService(l, false);
     const powerflow::SolveReport rep = work_.Solve(solve_);

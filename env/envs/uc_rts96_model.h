@@ -55,6 +55,11 @@ struct UcParams {
   double stress_wind_slope = 1.9, stress_demand_base = 0.15;
   double pf_tolerance_pu = 1e-6;
   int pf_max_iterations = 10;
+  // Skip the AC solve of a case whose lossless generation deficit in some island already exceeds
+  // what any of its generators could absorb within gen_limit_tolerance (the case would fail the
+  // generator-limit check whatever the solve gives, since losses are >= 0). Same results, less
+  // time; used only when the network is passive (r >= 0, gs >= 0, no DC lines).
+  bool deficit_screen = true;
 
   // Reads the fields above from a resolved environment config.
   static UcParams FromConfig(const Config& config);
@@ -84,6 +89,7 @@ class UcModel {
   const std::vector<int>& permutation() const { return permutation_; }
   const std::vector<int>& price_order() const { return price_order_; }
   double bus_qd_ratio(int b) const { return bus_qd_ratio_[b]; }
+  bool lossless_bound_valid() const { return passive_; }
   const std::vector<int>& subset(int a) const { return subsets_[a]; }
   const std::vector<char>& subset_mask(int a) const { return subset_mask_[a]; }
   double subset_pmax(int a) const { return subset_pmax_[a]; }
@@ -122,6 +128,7 @@ class UcModel {
   std::vector<double> mean_wind_;  // [hour][plant], MW
   std::vector<int> wind_bus_;
   std::vector<int> price_order_;  // generators by ascending price (ties by index)
+  bool passive_ = false;           // every branch and shunt consumes real power
   std::vector<int> permutation_;
   std::vector<std::vector<int>> subsets_;
   std::vector<std::vector<char>> subset_mask_;
@@ -133,6 +140,7 @@ struct Reliability {
   double reward = 0;        // feasible cases / cases
   int cases = 0;            // 1 + in-service branches
   int infeasible = 0;
+  int screened = 0;         // cases found infeasible by the deficit screen without a solve
   bool base_feasible = false;
   // Per branch: 1 its outage case is infeasible, 0 feasible, -1 not a case (already out).
   std::vector<int8_t> outage_infeasible;
@@ -196,6 +204,11 @@ class UcSim {
 
  private:
   bool CaseFeasible(const powerflow::AcPowerFlow& pf, const powerflow::SolveReport& rep) const;
+  // True if, with branch `outage` also out (-1: none), some island's lossless deficit exceeds
+  // the largest headroom (1 + tol) Pmax - P of its committed generators.
+  bool DeficitInfeasible(int outage);
+  std::vector<int> dsu_;
+  std::vector<double> island_deficit_, island_headroom_;
 
   std::shared_ptr<const UcModel> model_;
   std::vector<double> demand_fc_, wind_fc_, net_fc_;  // [24 x nb], [24 x nw], [24]

@@ -17,6 +17,7 @@ namespace {
 
 using uc::UcModel;
 using uc::UcParams;
+using uc::Reliability;
 using uc::UcSim;
 
 std::shared_ptr<const UcModel> Model() {
@@ -316,6 +317,47 @@ TEST(UcRts96Sim, IslandWithoutCommittedGenerationIsInfeasible) {
   sim.LoadSchedule();
   sim.HeuristicRedispatch();
   EXPECT_EQ(sim.EvaluateReliability().outage_infeasible[radial], 1);
+}
+
+TEST(UcRts96Sim, DeficitScreenGivesTheSameCasesAsSolvingThemAll) {
+  UcParams plain;
+  plain.deficit_screen = false;
+  auto unscreened = UcModel::Create(plain);
+  ASSERT_TRUE(unscreened.ok());
+  ASSERT_TRUE(Model()->lossless_bound_valid());
+  int screened = 0, compared = 0;
+  for (int day = 1; day <= 5; ++day) {
+    for (int action : {0, 4, 9, 14}) {
+      UcSim a(Model()), b(*unscreened);
+      Rng ra(day * 100 + action), rb(day * 100 + action);
+      a.StartEpisode(ra, day);
+      b.StartEpisode(rb, day);
+      a.Commit(action);
+      b.Commit(action);
+      for (int h = 0; h < 24; h += 3) {
+        for (UcSim* s : {&a, &b}) {
+          Rng& r = s == &a ? ra : rb;
+          s->RealiseHour(r);
+          s->LoadSchedule();
+          s->HeuristicRedispatch();
+        }
+        const Reliability& x = a.EvaluateReliability();
+        const Reliability& y = b.EvaluateReliability();
+        EXPECT_EQ(y.screened, 0);
+        screened += x.screened;
+        ++compared;
+        ASSERT_EQ(x.outage_infeasible, y.outage_infeasible)
+            << "stress day " << day << " action " << action << " hour " << h;
+        ASSERT_EQ(x.base_feasible, y.base_feasible);
+        ASSERT_EQ(x.reward, y.reward);
+        for (int k = 0; k < 3; ++k) {
+          a.NextHour();
+          b.NextHour();
+        }
+      }
+    }
+  }
+  EXPECT_GT(screened, 0) << "the screen never fired over " << compared << " hours";
 }
 
 TEST(UcRts96Env, SpecPerMode) {
