@@ -169,7 +169,18 @@ std::string CaseToJson(const Network& net) {
   return root.dump(1) + "\n";
 }
 
+absl::StatusOr<Network> CaseFromJsonImpl(std::string_view text, std::string_view source_name);
+
 absl::StatusOr<Network> CaseFromJson(std::string_view text, std::string_view source_name) {
+  // Malformed input is an error value, never an exception escaping the reader.
+  try {
+    return CaseFromJsonImpl(text, source_name);
+  } catch (const std::exception& e) {
+    return absl::InvalidArgumentError(absl::StrCat(std::string(source_name), ": ", e.what()));
+  }
+}
+
+absl::StatusOr<Network> CaseFromJsonImpl(std::string_view text, std::string_view source_name) {
   std::string source(source_name);
   json root = json::parse(text, nullptr, /*allow_exceptions=*/false);
   if (root.is_discarded()) {
@@ -177,7 +188,7 @@ absl::StatusOr<Network> CaseFromJson(std::string_view text, std::string_view sou
     try {
       json ignored = json::parse(text);
       (void)ignored;
-    } catch (const json::parse_error& e) {
+    } catch (const json::exception& e) {  // parse_error, or out_of_range for huge numbers
       return absl::InvalidArgumentError(absl::StrCat(source, ": invalid JSON: ", e.what()));
     }
     return absl::InvalidArgumentError(absl::StrCat(source, ": invalid JSON"));

@@ -49,6 +49,13 @@ std::string_view StripComment(std::string_view line) {
   return line;
 }
 
+// Integer value of a field that is an integer by convention (area, zone, model, n); values that
+// cannot be an int map to `fallback` instead of an undefined conversion.
+int ToIntOr(double v, int fallback) {
+  if (!std::isfinite(v) || std::fabs(v) > 2e9) return fallback;
+  return static_cast<int>(v);
+}
+
 std::string Trim(std::string_view s) {
   size_t b = 0, e = s.size();
   while (b < e && absl::ascii_isspace(static_cast<unsigned char>(s[b]))) ++b;
@@ -310,11 +317,11 @@ class Parser {
       b.qd_mvar = v[3];
       b.gs_mw = v[4];
       b.bs_mvar = v[5];
-      b.area = static_cast<int>(v[6]);
+      b.area = ToIntOr(v[6], 0);
       b.vm_pu = v[7];
       b.va_deg = v[8];
       b.base_kv = v[9];
-      b.zone = static_cast<int>(v[10]);
+      b.zone = ToIntOr(v[10], 0);
       b.vmax_pu = v[11];
       b.vmin_pu = v[12];
       net.buses.push_back(b);
@@ -403,13 +410,13 @@ class Parser {
           return Error(r.line, "mpc.gencost: row needs at least model, startup, shutdown, n");
         }
         GenCost c;
-        c.model = static_cast<int>(r.values[0]);
+        c.model = ToIntOr(r.values[0], 0);
         if (c.model != 1 && c.model != 2) {
           return Error(r.line, absl::StrCat("mpc.gencost: field model must be 1 or 2, got ", r.values[0]));
         }
         c.startup = r.values[1];
         c.shutdown = r.values[2];
-        const int n = static_cast<int>(r.values[3]);
+        const int n = ToIntOr(r.values[3], -1);
         const size_t need = 4 + static_cast<size_t>(c.model == 1 ? 2 * n : n);
         if (n < 0 || r.values.size() < need) {
           return Error(r.line, absl::StrCat("mpc.gencost: field n = ", n, " needs ", need,
@@ -422,7 +429,7 @@ class Parser {
     if (auto it = matrices_.find("areas"); it != matrices_.end()) {
       for (const Row& r : it->second.rows) {
         if (r.values.size() < 2) return Error(r.line, "mpc.areas: row needs area and refbus");
-        net.areas.push_back(Area{static_cast<int>(r.values[0]), static_cast<int>(r.values[1])});
+        net.areas.push_back(Area{ToIntOr(r.values[0], 0), ToIntOr(r.values[1], 0)});
       }
     }
     if (auto it = matrices_.find("dcline"); it != matrices_.end()) {

@@ -89,3 +89,24 @@ TEST(CaseIoTest, BadJsonNamesThePath) {
 
 }  // namespace
 }  // namespace gridrl::powerflow
+
+namespace gridrl::powerflow {
+namespace {
+
+TEST(CaseIoTest, CorruptedJsonFailsCleanly) {
+  auto net = LoadCase("case33bw");
+  ASSERT_TRUE(net.ok());
+  const std::string text = CaseToJson(*net);
+  const char replacements[] = {'}', '"', '1', '-', 'x', ',', '[', 'e'};
+  for (size_t at = 0; at < text.size(); at += 97) {
+    for (char c : replacements) {
+      std::string bad = text;
+      bad[at] = c;
+      auto parsed = CaseFromJson(bad, "bad.json");
+      if (!parsed.ok()) EXPECT_TRUE(absl::IsInvalidArgument(parsed.status())) << parsed.status();
+    }
+  }
+}
+
+}  // namespace
+}  // namespace gridrl::powerflow

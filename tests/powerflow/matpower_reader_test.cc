@@ -152,3 +152,28 @@ TEST(MatpowerReaderTest, MissingFileIsNotFound) {
 
 }  // namespace
 }  // namespace gridrl::powerflow
+
+namespace gridrl::powerflow {
+namespace {
+
+// Bad input never crashes: every truncation and a sweep of single-character corruptions of a
+// valid file either parse or return InvalidArgument.
+TEST(MatpowerReaderTest, TruncatedAndCorruptedFilesFailCleanly) {
+  const std::string text = kSmallCase;
+  for (size_t cut = 0; cut < text.size(); cut += 3) {
+    auto net = ParseMatpower(text.substr(0, cut), "cut.m");
+    if (!net.ok()) EXPECT_TRUE(absl::IsInvalidArgument(net.status())) << net.status();
+  }
+  const char replacements[] = {']', '[', ';', '%', '\'', 'x', '-', '0', '\n', '{'};
+  for (size_t at = 0; at < text.size(); at += 5) {
+    for (char c : replacements) {
+      std::string bad = text;
+      bad[at] = c;
+      auto net = ParseMatpower(bad, "bad.m");
+      if (!net.ok()) EXPECT_TRUE(absl::IsInvalidArgument(net.status())) << net.status();
+    }
+  }
+}
+
+}  // namespace
+}  // namespace gridrl::powerflow
