@@ -24,7 +24,8 @@ absl::StatusOr<std::shared_ptr<const Grid>> Grid::Create(Network network) {
   g.yft_.resize(g.nl_);
   g.ytf_.resize(g.nl_);
   g.ytt_.resize(g.nl_);
-  std::vector<std::vector<int>> adj(nb);
+  // Ybus pattern (self + neighbours over all branches), built as CSR without per-bus vectors.
+  std::vector<int> deg(nb + 1, 0);
   for (int l = 0; l < g.nl_; ++l) {
     const Branch& br = net.branches[l];
     const int f = g.bus_index_.at(br.from_id), t = g.bus_index_.at(br.to_id);
@@ -38,18 +39,27 @@ absl::StatusOr<std::shared_ptr<const Grid>> Grid::Create(Network network) {
     g.yff_[l] = (ys + bc) / (tap * tap);
     g.yft_[l] = -ys / std::conj(t_cplx);
     g.ytf_[l] = -ys / t_cplx;
-    adj[f].push_back(t);
-    adj[t].push_back(f);
+    ++deg[f + 1];
+    ++deg[t + 1];
+  }
+  for (int i = 0; i < nb; ++i) deg[i + 1] += deg[i] + 1;  // + the diagonal
+  std::vector<int> nbr(deg[nb]);
+  std::vector<int> fill(deg.begin(), deg.end() - 1);
+  for (int i = 0; i < nb; ++i) nbr[fill[i]++] = i;
+  for (int l = 0; l < g.nl_; ++l) {
+    nbr[fill[g.from_[l]]++] = g.to_[l];
+    nbr[fill[g.to_[l]]++] = g.from_[l];
   }
   g.ybus_row_ptr_.assign(nb + 1, 0);
   g.ybus_diag_.resize(nb);
+  g.ybus_col_.reserve(nbr.size());
   for (int i = 0; i < nb; ++i) {
-    adj[i].push_back(i);
-    std::sort(adj[i].begin(), adj[i].end());
-    adj[i].erase(std::unique(adj[i].begin(), adj[i].end()), adj[i].end());
-    for (int j : adj[i]) {
-      if (j == i) g.ybus_diag_[i] = static_cast<int>(g.ybus_col_.size());
-      g.ybus_col_.push_back(j);
+    auto b = nbr.begin() + deg[i], e = nbr.begin() + deg[i + 1];
+    std::sort(b, e);
+    e = std::unique(b, e);
+    for (auto it = b; it != e; ++it) {
+      if (*it == i) g.ybus_diag_[i] = static_cast<int>(g.ybus_col_.size());
+      g.ybus_col_.push_back(*it);
     }
     g.ybus_row_ptr_[i + 1] = static_cast<int>(g.ybus_col_.size());
   }

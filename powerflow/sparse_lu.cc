@@ -129,6 +129,14 @@ SparseLuPattern SparseLuPattern::AnalyzeCsr(int n, const std::vector<int>& row_p
     for (int q = lptr[i]; q < lptr[i + 1]; ++q) p.col_[unext[lrows[q]]++] = i;
   }
   // Update targets: row i's position of every column touched by U(k, k+1:), k in L(i, :).
+  size_t updates = 0;
+  for (int i = 0; i < n; ++i) {
+    for (int q = p.row_ptr_[i]; q < p.diag_[i]; ++q) {
+      const int k = p.col_[q];
+      updates += p.row_ptr_[k + 1] - p.diag_[k] - 1;
+    }
+  }
+  p.update_target_.reserve(updates);
   std::vector<int> where(n, -1);
   for (int i = 0; i < n; ++i) {
     for (int q = p.row_ptr_[i]; q < p.row_ptr_[i + 1]; ++q) where[p.col_[q]] = q;
