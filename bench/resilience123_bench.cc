@@ -84,23 +84,69 @@ BENCHMARK(BM_R123RandomHurricaneRepeatedTopologies)->Unit(benchmark::kMicrosecon
 void BM_R123RandomShortCircuit(benchmark::State& state) { Run(state, "short_circuit", false); }
 BENCHMARK(BM_R123RandomShortCircuit)->Unit(benchmark::kMicrosecond)->MinTime(3.0);
 
-// One indicator evaluation (what a cache miss costs), intact feeder, configuration 4's sources.
-void BM_R123IndicatorMiss(benchmark::State& state) {
-  auto e = MakeEnv("hurricane");
-  const auto& model = env::Resilience123SimOf(*e)->model();
+// One indicator evaluation (what a cache miss costs) and its parts, on the intact feeder with
+// configuration 4's sources (arg 0) and on the meshed state of configuration 4's recommended
+// switches with ties 54-94 and 151-300 both closed (arg 1).
+gridrl::metrics::GridState MissState(const env::Env& e, bool meshed) {
+  const auto& model = env::Resilience123SimOf(e)->model();
   const auto& d = model.feeder().data();
   gridrl::metrics::GridState s;
   s.edge_in_service.assign(model.num_metric_edges(), 1);
   for (size_t l = 0; l < d.lines.size(); ++l) s.edge_in_service[l] = d.lines[l].closed;
+  if (meshed) {
+    s.edge_in_service[model.switch_line()[8]] = 1;  // sw9 54-94
+    s.edge_in_service[model.switch_line()[9]] = 1;  // sw10 151-300
+  }
   s.sources.push_back({d.sources[model.substation_source()].bus, 5000, true});
   for (int j = 0; j < gridrl::env::r123::kNumDers; ++j) s.sources.push_back({d.ders[j].bus, 350.35, true});
   for (const auto& g : model.groups()) s.loads.push_back({g.bus, g.kva, g.critical, true});
+  return s;
+}
+
+void BM_R123IndicatorMiss(benchmark::State& state) {
+  auto e = MakeEnv("hurricane");
+  const auto& model = env::Resilience123SimOf(*e)->model();
+  const auto s = MissState(*e, state.range(0) != 0);
   for (auto _ : state) {
     auto r = model.metric_model().Evaluate(s);
     benchmark::DoNotOptimize(r);
   }
 }
-BENCHMARK(BM_R123IndicatorMiss)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_R123IndicatorMiss)->Arg(0)->Arg(1)->Unit(benchmark::kMillisecond);
+
+void BM_R123InformationCentrality(benchmark::State& state) {
+  auto e = MakeEnv("hurricane");
+  const auto& model = env::Resilience123SimOf(*e)->model();
+  const auto s = MissState(*e, state.range(0) != 0);
+  for (auto _ : state) {
+    auto r = gridrl::metrics::InformationCentrality(model.metric_model().graph(), s.edge_in_service, 0.1);
+    benchmark::DoNotOptimize(r);
+  }
+}
+BENCHMARK(BM_R123InformationCentrality)->Arg(0)->Arg(1)->Unit(benchmark::kMillisecond);
+
+void BM_R123Percolation(benchmark::State& state) {
+  auto e = MakeEnv("hurricane");
+  const auto& model = env::Resilience123SimOf(*e)->model();
+  const auto s = MissState(*e, state.range(0) != 0);
+  for (auto _ : state) {
+    auto r = gridrl::metrics::Percolation(model.metric_model().graph(), s.edge_in_service,
+                                          model.metric_model().config().percolation);
+    benchmark::DoNotOptimize(r);
+  }
+}
+BENCHMARK(BM_R123Percolation)->Arg(0)->Arg(1)->Unit(benchmark::kMillisecond);
+
+void BM_R123PathVariability(benchmark::State& state) {
+  auto e = MakeEnv("hurricane");
+  const auto& model = env::Resilience123SimOf(*e)->model();
+  const auto s = MissState(*e, state.range(0) != 0);
+  for (auto _ : state) {
+    auto r = gridrl::metrics::WeightedPathVariability(model.metric_model().graph(), s);
+    benchmark::DoNotOptimize(r);
+  }
+}
+BENCHMARK(BM_R123PathVariability)->Arg(0)->Arg(1)->Unit(benchmark::kMillisecond);
 
 }  // namespace
 

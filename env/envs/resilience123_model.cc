@@ -619,12 +619,18 @@ ServiceOutcome Resilience123Sim::Serve(int grid) {
     const powerflow::FeederResult& r = solver_.Solve(fstate_, opts);
     ++out.solves;
     out.converged = r.converged;
-    // Violations per island: voltages, DER and backup ratings from the solver; branch loading
-    // against this model's ampacity (lines) and rated current (transformers).
-    std::vector<int> island_violations(r.islands.size(), 0);
+    // Violations per island. Shedding cures undervoltage, branch overloads (lines against this
+    // model's ampacity, transformers against rated current) and DER / backup ratings; overvoltage
+    // is only reported: shedding load raises voltages further under fixed taps [ours].
+    std::vector<int> island_violations(r.islands.size(), 0), island_over(r.islands.size(), 0);
     for (const auto& isl : r.islands) {
-      island_violations[isl.id] =
-          isl.voltage_violations + isl.der_violations + isl.source_violations;
+      island_violations[isl.id] = isl.der_violations + isl.source_violations;
+    }
+    for (int n = 0; n < m.feeder().num_nodes(); ++n) {
+      const int isl = r.node_island[n];
+      if (!r.islands[isl].energised) continue;
+      if (r.vm_pu[n] < opts.vmin_pu) ++island_violations[isl];
+      if (r.vm_pu[n] > opts.vmax_pu) ++island_over[isl];
     }
     for (size_t l = 0; l < d.lines.size(); ++l) {
       if (fstate_.line_closed[l] &&
@@ -636,15 +642,14 @@ ServiceOutcome Resilience123Sim::Serve(int grid) {
       if (r.xf_loading[t] > 1.0) ++island_violations[r.bus_island[d.transformers[t].windings[0].bus]];
     }
     std::vector<uint8_t> bad_island(r.islands.size(), 0);
-    int violations = 0;
+    int violations = r.converged ? 0 : 1;
     bool any_bad = false;
     for (const auto& isl : r.islands) {
       if (!isl.energised) continue;
-      const bool bad = !r.converged || island_violations[isl.id] > 0;
-      if (bad) {
+      violations += island_violations[isl.id] + island_over[isl.id];
+      if (!r.converged || island_violations[isl.id] > 0) {
         bad_island[isl.id] = 1;
         any_bad = true;
-        violations += std::max(1, island_violations[isl.id]);
       }
     }
     out.violations = violations;

@@ -133,6 +133,19 @@ TEST(Resilience123Env, TwoGridSourcesInOneIslandAreRefused) {
   EXPECT_EQ(r.Obs()[kR123ObsSwitches + 2], 0.0f);
 }
 
+// Configuration 4's recommended switches (sw6 open, sw10 closed) feed zone E through 151-300 and
+// leave two node-phases slightly above 1.05 pu under the fixed taps: reported, not shed (shedding
+// would raise them further).
+TEST(Resilience123Env, OvervoltageIsReportedNotShed) {
+  Runner r({{"p_normal_to_calamity", 0.0}});
+  r.Reset(12);
+  r.Step(4, {1, 1, 1, 0, 0, 0, 0, 1, 0, 0});
+  EXPECT_EQ(r.Info("infeasible_switching"), 0.0);
+  EXPECT_EQ(r.Info("served_load_fraction"), 1.0);
+  EXPECT_EQ(r.Info("shed_for_constraints"), 0.0);
+  EXPECT_GT(r.Info("constraint_violations"), 0.0);
+}
+
 TEST(Resilience123Env, DerIslandServesCriticalLoadFirst) {
   Runner r({{"p_normal_to_calamity", 0.0}});
   r.Reset(3);
