@@ -793,6 +793,7 @@ absl::Status PpoTrainer::Train(const TrainOptions& options) {
       episodes_csv.flush();
     }
     if (options.on_update) options.on_update(rec);
+    const bool stop = options.should_stop && options.should_stop();
     if (!options.out_dir.empty() && options.checkpoint_every > 0 &&
         updates_ % options.checkpoint_every == 0) {
       if (auto s = SaveFile((std::filesystem::path(options.out_dir) / "checkpoint.json").string());
@@ -800,6 +801,7 @@ absl::Status PpoTrainer::Train(const TrainOptions& options) {
         return s;
       }
     }
+    if (stop) break;
   }
   if (!options.out_dir.empty()) {
     return SaveFile((std::filesystem::path(options.out_dir) / "checkpoint.json").string());
@@ -875,6 +877,41 @@ absl::StatusOr<std::vector<EpisodeRecord>> PpoTrainer::Evaluate(env::VecEnv* vec
     }
   }
   return out;
+}
+
+absl::Status PpoTrainer::Act(const std::vector<env::Tensor>& obs, const env::Tensor* action_mask,
+                             bool deterministic, env::Rng& rng, env::ActionBatch& actions) {
+  const env::EnvSpec& spec = vec_->spec();
+  if (obs.size() != spec.obs_leaves.size()) {
+    return absl::InvalidArgumentError(absl::StrCat("observation has ", obs.size(),
+                                                   " leaves, the spec ", spec.obs_leaves.size()));
+  }
+  const int64_t b = obs.empty() || obs[0].shape().empty() ? 0 : obs[0].shape()[0];
+  for (size_t k = 0; k < obs.size(); ++k) {
+    std::vector<int64_t> want = {b};
+    want.insert(want.end(), spec.obs_leaves[k].shape.begin(), spec.obs_leaves[k].shape.end());
+    if (obs[k].dtype() != spec.obs_leaves[k].dtype || obs[k].shape() != want) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "observation leaf '", spec.obs_leaves[k].name, "' must be ",
+          env::DTypeName(spec.obs_leaves[k].dtype), " with ", want.size(),
+          " dims [B, ...leaf shape]"));
+    }
+  }
+  const int64_t ms = spec.action_mask_size;
+  if (action_mask != nullptr && ms > 0 &&
+      (action_mask->dtype() != env::DType::kBool ||
+       action_mask->shape() != std::vector<int64_t>{b, ms})) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("action_mask must be bool [", b, ", ", ms, "]"));
+  }
+  Matrix raw(encoder_.size(), b);
+  for (int64_t r = 0; r < b; ++r) encoder_.Encode(obs, r, raw, r);
+  if (actions.size() != b) actions.Allocate(spec, b);
+  const bool* mask = (action_mask != nullptr && ms > 0)
+                         ? reinterpret_cast<const bool*>(action_mask->bytes())
+                         : nullptr;
+  policy_->Act(raw, mask, deterministic, nullptr, rng, actions);
+  return absl::OkStatus();
 }
 
 nlohmann::json PpoTrainer::Save() const {

@@ -244,6 +244,8 @@ class PpoTrainer {
     std::string out_dir;
     int64_t checkpoint_every = 10;
     std::function<void(const UpdateRecord&)> on_update;
+    // Polled after every update; true ends training there (the checkpoint is still written).
+    std::function<bool()> should_stop;
   };
   absl::Status Train(const TrainOptions& options);
 
@@ -255,6 +257,11 @@ class PpoTrainer {
   absl::StatusOr<std::vector<EpisodeRecord>> Evaluate(env::VecEnv* vec, int64_t episodes,
                                                       bool deterministic, uint64_t seed,
                                                       const StepHook& on_step = nullptr);
+
+  // Actions for a batch of observations (leaf tensors [B, ...], as in a StepBatch) and its flat
+  // mask ([B, mask size], or null): serving a trained policy outside a training loop.
+  absl::Status Act(const std::vector<env::Tensor>& obs, const env::Tensor* action_mask,
+                   bool deterministic, env::Rng& rng, env::ActionBatch& actions);
 
   nlohmann::json Save() const;  // config, counters, every learner's state, env id, policy kind
   absl::Status Load(const nlohmann::json& j);

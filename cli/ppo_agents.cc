@@ -165,7 +165,8 @@ absl::Status TrainAgent(const Args& args, const std::string& agent) {
                         checkpoint_every.status()}) {
     if (!s.ok()) return s;
   }
-  if (*episodes < 1) return absl::InvalidArgumentError("--episodes must be >= 1");
+  // --episodes 0 writes the untrained policy's checkpoint (a reference for evaluation).
+  if (*episodes < 0) return absl::InvalidArgumentError("--episodes must be >= 0");
   std::vector<std::string> config_kv = args.GetAll("config");
   agents::PpoConfig config;
   agents::DualPpoOptions dual = agents::DualPpoOptions::Paper(0);

@@ -148,6 +148,32 @@ TEST(Ppo, CheckpointRoundTripsExactlyAndResumeEqualsAnUninterruptedRun) {
   std::filesystem::remove_all(dir);
 }
 
+TEST(Ppo, ActServesTheTrainedPolicyAsEvaluateDoes) {
+  auto pool = Pool(kFlat, 2, 1, env::AutoresetMode::kSameStep);
+  auto trainer = *PpoTrainer::Make(pool.get(), SmallConfig(6));
+  PpoTrainer::TrainOptions t;
+  t.episodes = 1000;
+  int calls = 0;
+  t.should_stop = [&] { return ++calls == 2; };
+  ASSERT_TRUE(trainer->Train(t).ok());
+  EXPECT_EQ(trainer->updates(), 2);  // stopped after the second update
+  auto batch = pool->Reset(uint64_t{42});
+  ASSERT_TRUE(batch.ok());
+  env::ActionBatch a, b;
+  env::Rng r1(1), r2(1);
+  ASSERT_TRUE(trainer->Act((*batch)->obs, &(*batch)->action_mask, true, r1, a).ok());
+  ASSERT_TRUE(trainer->Act((*batch)->obs, &(*batch)->action_mask, true, r2, b).ok());
+  EXPECT_EQ(a.leaves[0], b.leaves[0]);
+  for (int64_t r = 0; r < 2; ++r) {  // never a masked move
+    const int64_t move = a.leaves[0].data<int64_t>()[r];
+    EXPECT_TRUE((*batch)->action_mask.data<bool>()[r * 5 + move]);
+  }
+  std::vector<env::Tensor> wrong = (*batch)->obs;
+  wrong[0] = env::Tensor(env::DType::kFloat64, {2, 7});
+  auto s = trainer->Act(wrong, nullptr, true, r1, a);
+  EXPECT_FALSE(s.ok());
+}
+
 TEST(Ppo, BadInputsAreErrors) {
   env::PoolOptions o;
   o.num_envs = 4;
