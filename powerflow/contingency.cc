@@ -124,12 +124,27 @@ void ContingencyAnalyzer::Work(int slot) {
 
 const std::vector<ContingencyResult>& ContingencyAnalyzer::Run(const AcPowerFlow& base,
                                                                const ContingencyOptions& options) {
-  const int threads = std::max(1, options.threads);
-  while (static_cast<int>(workspaces_.size()) < threads) workspaces_.emplace_back(grid_);
   outages_.clear();
   for (int l = 0; l < grid_->num_branches(); ++l) {
     if (base.branch_in_service(l)) outages_.push_back(l);
   }
+  return RunOutages(base, options);
+}
+
+const std::vector<ContingencyResult>& ContingencyAnalyzer::Run(const AcPowerFlow& base,
+                                                               const ContingencyOptions& options,
+                                                               std::span<const int> branches) {
+  outages_.clear();
+  for (int l : branches) {
+    if (l >= 0 && l < grid_->num_branches() && base.branch_in_service(l)) outages_.push_back(l);
+  }
+  return RunOutages(base, options);
+}
+
+const std::vector<ContingencyResult>& ContingencyAnalyzer::RunOutages(
+    const AcPowerFlow& base, const ContingencyOptions& options) {
+  const int threads = std::max(1, options.threads);
+  while (static_cast<int>(workspaces_.size()) < threads) workspaces_.emplace_back(grid_);
   results_.resize(outages_.size());
   base_ = &base;
   options_ = options;

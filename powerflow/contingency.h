@@ -8,6 +8,7 @@
 
 #include <atomic>
 #include <memory>
+#include <span>
 #include <vector>
 
 #include "powerflow/ac_power_flow.h"
@@ -52,10 +53,16 @@ class ContingencyAnalyzer {
   // are the starting point). Results are in branch order and valid until the next call.
   const std::vector<ContingencyResult>& Run(const AcPowerFlow& base,
                                             const ContingencyOptions& options);
+  // Only the listed branches (those not in service in `base` are skipped), in the given order.
+  const std::vector<ContingencyResult>& Run(const AcPowerFlow& base,
+                                            const ContingencyOptions& options,
+                                            std::span<const int> branches);
 
  private:
   struct Pool;
   void Work(int slot);
+  const std::vector<ContingencyResult>& RunOutages(const AcPowerFlow& base,
+                                                   const ContingencyOptions& options);
 
   std::shared_ptr<const Grid> grid_;
   std::vector<AcPowerFlow> workspaces_;

@@ -78,6 +78,24 @@ TEST(ContingencyTest, RadialFeederOutagesIslandAndShedLoad) {
   }
 }
 
+TEST(ContingencyTest, SubsetMatchesFullSweep) {
+  auto grid = LoadGrid("rts96");
+  AcPowerFlow base(grid);
+  ASSERT_TRUE(base.Solve().converged);
+  ContingencyAnalyzer analyzer(grid);
+  const auto full = analyzer.Run(base, ContingencyOptions{});
+  const std::vector<int> subset = {7, 3, 500, -1, 42};  // out-of-range indices are ignored
+  const auto& some = analyzer.Run(base, ContingencyOptions{}, subset);
+  ASSERT_EQ(some.size(), 3u);
+  EXPECT_EQ(some[0].branch, 7);
+  EXPECT_EQ(some[1].branch, 3);
+  EXPECT_EQ(some[2].branch, 42);
+  for (const auto& r : some) {
+    EXPECT_EQ(r.iterations, full[r.branch].iterations);
+    EXPECT_DOUBLE_EQ(r.max_loading, full[r.branch].max_loading);
+  }
+}
+
 TEST(ContingencyTest, SkipsBranchesAlreadyOut) {
   auto grid = LoadGrid("rts96");
   AcPowerFlow base(grid);
