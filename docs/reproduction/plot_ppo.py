@@ -66,14 +66,21 @@ def mean_std(xs):
     return statistics.fmean(xs), (statistics.pstdev(xs) if len(xs) > 1 else 0.0)
 
 
-def load_runs(runs_dir):
+def load_runs(runs_dir, tag=""):
+    """Runs named <calamity><tag>-s<seed> (tag "" for the main runs, "-long" for resumed ones)."""
     runs = defaultdict(dict)  # calamity -> seed -> dict
     for name in sorted(os.listdir(runs_dir)):
         path = os.path.join(runs_dir, name)
         if not os.path.isdir(path) or "-s" not in name:
             continue
         cal, seed = name.rsplit("-s", 1)
-        if cal not in CALAMITIES or not os.path.exists(os.path.join(path, "progress.csv")):
+        if tag:
+            if not cal.endswith(tag):
+                continue
+            cal = cal[: -len(tag)]
+        if cal not in CALAMITIES or not seed.isdigit():
+            continue
+        if not os.path.exists(os.path.join(path, "progress.csv")):
             continue
         run = {"progress": read_csv(os.path.join(path, "progress.csv")),
                "episodes": read_csv(os.path.join(path, "episodes.csv"))}
@@ -134,7 +141,19 @@ def plot_kl_entropy(runs, out):
     plt.close(fig)
 
 
-def summary(runs, baselines_dir):
+def eval_row(label, ev, n_train):
+    rew = mean_std([fnum(e["reward"]) for e in ev])
+    res = mean_std([fnum(e["episode_resilience_mean"]) for e in ev])
+    bcr = mean_std([fnum(e["episode_bcr"]) for e in ev])
+    cal_steps = sum(fnum(e["episode_calamity_steps"]) for e in ev)
+    four = sum(fnum(e["episode_four_der_calamity_share"]) * fnum(e["episode_calamity_steps"])
+               for e in ev) / cal_steps if cal_steps > 0 else float("nan")
+    cost = mean_std([fnum(e["episode_total_cost_usd"]) / 1e6 for e in ev])
+    return (f"| {label} | {n_train} | {rew[0]:.1f} ± {rew[1]:.1f} | {res[0]:.3f} ± {res[1]:.3f} | "
+            f"{bcr[0]:.3f} ± {bcr[1]:.3f} | {100 * four:.0f} % | {cost[0]:.2f} ± {cost[1]:.2f} |")
+
+
+def summary(runs, baselines_dir, long_runs=None, untrained_dir=""):
     lines = []
     lines.append("| calamity | seeds | training episodes | test reward | test resilience | BCR | "
                  "4-DER share of calamity steps | total project cost (M$) | paper cost (M$) |")
@@ -172,6 +191,25 @@ def summary(runs, baselines_dir):
             (cfg, sw, grid), count = combos.most_common(1)[0]
             recommended.append(f"| {cal} | {s} | {cfg} | {sw} | {grid} | "
                                f"{100 * count / len(rows):.0f} % of {len(rows)} |")
+    lines.append("")
+    lines.append("Per run (10 deterministic test episodes each); `untrained` is the seed-1 policy "
+                 "before any update (`gridrl train --episodes 0`), `long` the seed-1 run resumed "
+                 "to more episodes:")
+    lines.append("")
+    lines.append("| run | training episodes | test reward | test resilience | BCR | 4-DER share | "
+                 "total cost (M$) |")
+    lines.append("| --- | ---: | ---: | ---: | ---: | ---: | ---: |")
+    for cal in CALAMITIES:
+        p = os.path.join(untrained_dir, cal, "eval.csv") if untrained_dir else ""
+        if p and os.path.exists(p) and os.path.getsize(p) > 0:
+            lines.append(eval_row(f"{cal} untrained s1", read_csv(p), 0))
+        for s in sorted(runs.get(cal, {})):
+            r = runs[cal][s]
+            if "eval" in r:
+                lines.append(eval_row(f"{cal} s{s}", r["eval"], len(r["episodes"])))
+        for s, r in sorted((long_runs or {}).get(cal, {}).items()):
+            if "eval" in r:
+                lines.append(eval_row(f"{cal} long s{s}", r["eval"], len(r["episodes"])))
     lines.append("")
     if recommended:
         lines.append("Most frequent action of the deterministic policy in calamity steps of the "
@@ -214,7 +252,9 @@ def summary(runs, baselines_dir):
                  "updates stopped early (strategic / tactical) |")
     lines.append("| --- | ---: | ---: | ---: | ---: | --- | ---: | --- |")
     for cal in CALAMITIES:
-        for s, run in sorted(runs.get(cal, {}).items()):
+        entries = [(str(s), r) for s, r in sorted(runs.get(cal, {}).items())]
+        entries += [(f"long {s}", r) for s, r in sorted((long_runs or {}).get(cal, {}).items())]
+        for s, run in entries:
             r = [fnum(e["reward"]) for e in run["episodes"]]
             pr = run["progress"]
             ent = [fnum(p["strategic_entropy"]) for p in pr]
@@ -231,16 +271,22 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--runs", required=True)
     ap.add_argument("--baselines", default="")
+    ap.add_argument("--untrained", default="", help="dir with <calamity>/eval.csv of the "
+                    "untrained policy")
     ap.add_argument("--out", required=True, help="prefix of the PNGs and the summary .md")
     args = ap.parse_args()
     ensure_matplotlib()
     runs = load_runs(args.runs)
+    long_runs = load_runs(args.runs, "-long")
     if not runs:
         sys.exit(f"no runs under {args.runs}")
     plot_rewards(runs, args.out + "_reward.png")
     plot_kl_entropy(runs, args.out + "_kl_entropy.png")
+    if long_runs:
+        plot_rewards(long_runs, args.out + "_reward_long.png")
+        plot_kl_entropy(long_runs, args.out + "_kl_entropy_long.png")
     with open(args.out + "_summary.md", "w") as f:
-        f.write(summary(runs, args.baselines))
+        f.write(summary(runs, args.baselines, long_runs, args.untrained))
     print(f"wrote {args.out}_reward.png, {args.out}_kl_entropy.png, {args.out}_summary.md")
 
 
