@@ -125,6 +125,20 @@ void BM_R123InformationCentrality(benchmark::State& state) {
 }
 BENCHMARK(BM_R123InformationCentrality)->Arg(0)->Arg(1)->Unit(benchmark::kMillisecond);
 
+// The same indicator by the env's own exact implementation (resilience123_centrality.h).
+void BM_R123FastCentrality(benchmark::State& state) {
+  auto e = MakeEnv("hurricane");
+  const auto& model = env::Resilience123SimOf(*e)->model();
+  const auto s = MissState(*e, state.range(0) != 0);
+  gridrl::env::r123::CentralityWorkspace ws;
+  for (auto _ : state) {
+    auto r = ws.HighCentralityIndicator(model.metric_model().graph(), s.edge_in_service, 0.1);
+    benchmark::DoNotOptimize(r);
+  }
+  state.counters["swept_nodes"] = ws.last_swept_nodes();
+}
+BENCHMARK(BM_R123FastCentrality)->Arg(0)->Arg(1)->Unit(benchmark::kMillisecond);
+
 void BM_R123Percolation(benchmark::State& state) {
   auto e = MakeEnv("hurricane");
   const auto& model = env::Resilience123SimOf(*e)->model();

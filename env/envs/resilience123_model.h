@@ -26,6 +26,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "env/envs/resilience123_centrality.h"
 #include "env/rng.h"
 #include "metrics/economics.h"
 #include "metrics/indicator_cache.h"
@@ -263,6 +264,7 @@ class Resilience123Sim {
   ServiceOutcome service_;
   metrics::EconomicsAccumulator economics_;
   // Scratch (sized once).
+  CentralityWorkspace centrality_;
   std::vector<int> uf_;
   metrics::GridState gstate_;
 };

@@ -1,0 +1,138 @@
+#include "env/envs/resilience123_centrality.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include "metrics/resilience.h"
+
+namespace gridrl::env::r123 {
+namespace {
+
+// BFS from `s` skipping node `removed` (-1: none); returns the sum of 1/d over reached nodes
+// other than s and, when `dist_row` is given, writes the hop distances (-1 unreachable).
+double SweepFrom(const metrics::Adjacency& adj, int s, int removed, std::vector<int>& queue,
+                 std::vector<int>& dist, int* dist_row) {
+  const int n = adj.num_nodes();
+  std::fill(dist.begin(), dist.end(), -1);
+  int head = 0, tail = 0;
+  queue[tail++] = s;
+  dist[s] = 0;
+  double sum = 0.0;
+  while (head < tail) {
+    const int v = queue[head++];
+    const int dv = dist[v] + 1;
+    for (int e = adj.offsets[v]; e < adj.offsets[v + 1]; ++e) {
+      const int w = adj.neighbors[e];
+      if (w == removed || dist[w] >= 0) continue;
+      dist[w] = dv;
+      sum += 1.0 / dv;
+      queue[tail++] = w;
+    }
+  }
+  if (dist_row != nullptr) std::copy(dist.begin(), dist.begin() + n, dist_row);
+  return sum;
+}
+
+}  // namespace
+
+absl::StatusOr<double> CentralityWorkspace::HighCentralityIndicator(
+    const metrics::Graph& graph, std::span<const uint8_t> edge_in_service, double high_threshold) {
+  if (absl::Status s = graph.CheckEdgeMask(edge_in_service, "edge_in_service"); !s.ok()) return s;
+  if (!std::isfinite(high_threshold)) {
+    return absl::InvalidArgumentError("high_centrality_threshold: expected a finite number");
+  }
+  const int n = graph.num_nodes();
+  last_swept_ = 0;
+  auto reference = [&]() -> absl::StatusOr<double> {
+    absl::StatusOr<metrics::CentralityResult> r =
+        metrics::InformationCentrality(graph, edge_in_service, high_threshold);
+    if (!r.ok()) return r.status();
+    return r->indicator;
+  };
+  if (n < 2) return reference();
+  const metrics::Adjacency adj = metrics::BuildAdjacency(graph, edge_in_service);
+  dist_.resize(static_cast<size_t>(n) * n);
+  queue_.resize(n);
+  bfs_dist_.resize(n);
+  row_.assign(n, 0.0);
+  double total = 0.0;
+  for (int s = 0; s < n; ++s) {
+    row_[s] = SweepFrom(adj, s, -1, queue_, bfs_dist_, &dist_[static_cast<size_t>(s) * n]);
+    total += row_[s];
+  }
+  if (!(total > 0.0)) {  // E(G) = 0: every I_k is 0
+    const int n_high = 0.0 >= high_threshold ? n : 0;
+    return 1.0 - static_cast<double>(n_high) / n;
+  }
+  label_.resize(n);
+  side_size_.resize(n);
+  std::vector<int> side_root;
+  side_root.reserve(8);
+  int n_high = 0;
+  bool near_threshold = false;
+  for (int k = 0; k < n; ++k) {
+    std::fill(label_.begin(), label_.end(), -1);
+    side_root.clear();
+    bool tree_like = true;
+    for (int e = adj.offsets[k]; e < adj.offsets[k + 1]; ++e) {
+      const int u = adj.neighbors[e];
+      if (label_[u] >= 0) {
+        if (side_root[label_[u]] != u) tree_like = false;  // two neighbours joined without k
+        continue;
+      }
+      const int side = static_cast<int>(side_root.size());
+      side_root.push_back(u);
+      // Label u's component of G \ k.
+      int head = 0, tail = 0;
+      queue_[tail++] = u;
+      label_[u] = side;
+      while (head < tail) {
+        const int v = queue_[head++];
+        for (int f = adj.offsets[v]; f < adj.offsets[v + 1]; ++f) {
+          const int w = adj.neighbors[f];
+          if (w == k || label_[w] >= 0) continue;
+          label_[w] = side;
+          queue_[tail++] = w;
+        }
+      }
+      side_size_[side] = tail;
+    }
+    double total_k;
+    if (!tree_like) {
+      // k lies on a loop: fresh sweeps in G \ k from the sources of k's component; the other
+      // components keep their row sums (k is unreachable from them).
+      ++last_swept_;
+      total_k = 0.0;
+      for (int s = 0; s < n; ++s) {
+        if (s == k) continue;
+        total_k += label_[s] < 0 ? row_[s] : SweepFrom(adj, s, k, queue_, bfs_dist_, nullptr);
+      }
+    } else {
+      const int sides = static_cast<int>(side_root.size());
+      int largest = 0;
+      for (int a = 1; a < sides; ++a) {
+        if (side_size_[a] > side_size_[largest]) largest = a;
+      }
+      double cross = 0.0;  // ordered pairs in different sides
+      for (int s = 0; s < n; ++s) {
+        const int ls = label_[s];
+        if (ls < 0 || ls == largest) continue;
+        const int* ds = &dist_[static_cast<size_t>(s) * n];
+        for (int t = 0; t < n; ++t) {
+          const int lt = label_[t];
+          if (lt < 0 || lt == ls) continue;
+          const double w = 1.0 / ds[t];
+          cross += lt == largest ? 2.0 * w : w;
+        }
+      }
+      total_k = total - 2.0 * row_[k] - cross;
+    }
+    const double ik = (total - total_k) / total;
+    if (std::abs(ik - high_threshold) < 1e-9) near_threshold = true;
+    if (ik >= high_threshold) ++n_high;
+  }
+  if (near_threshold) return reference();
+  return 1.0 - static_cast<double>(n_high) / n;
+}
+
+}  // namespace gridrl::env::r123

@@ -1,0 +1,88 @@
+// The fast high-centrality indicator equals metrics::InformationCentrality's on hand-drawn graphs
+// (paths, stars, loops, parallel edges, self-loops, disconnected parts) and on the IEEE 123
+// feeder graph under random edge masks and several thresholds.
+#include "env/envs/resilience123_centrality.h"
+
+#include <gtest/gtest.h>
+
+#include "env/envs/resilience123_model.h"
+#include "env/rng.h"
+#include "metrics/resilience.h"
+
+namespace gridrl::env::r123 {
+namespace {
+
+double Reference(const metrics::Graph& g, const std::vector<uint8_t>& mask, double th) {
+  auto r = metrics::InformationCentrality(g, mask, th);
+  EXPECT_TRUE(r.ok()) << r.status();
+  return r->indicator;
+}
+
+void ExpectSame(int n, std::vector<metrics::Edge> edges, const char* what) {
+  auto g = metrics::Graph::Create(n, edges);
+  ASSERT_TRUE(g.ok());
+  std::vector<uint8_t> mask(edges.size(), 1);
+  CentralityWorkspace ws;
+  for (double th : {0.0, 0.05, 0.1, 0.2, 0.5}) {
+    auto fast = ws.HighCentralityIndicator(*g, mask, th);
+    ASSERT_TRUE(fast.ok()) << fast.status();
+    EXPECT_EQ(*fast, Reference(*g, mask, th)) << what << " th " << th;
+  }
+}
+
+TEST(Resilience123Centrality, HandDrawnGraphs) {
+  ExpectSame(5, {{0, 1}, {1, 2}, {2, 3}, {3, 4}}, "path");
+  ExpectSame(6, {{0, 1}, {0, 2}, {0, 3}, {0, 4}, {0, 5}}, "star");
+  ExpectSame(6, {{0, 1}, {1, 2}, {2, 3}, {3, 4}, {4, 5}, {5, 0}}, "cycle");
+  ExpectSame(9, {{0, 1}, {1, 2}, {2, 0}, {2, 3}, {3, 4}, {4, 5}, {5, 6}, {6, 4}, {6, 7}, {7, 8}},
+             "two loops joined by a path");
+  ExpectSame(5, {{0, 1}, {0, 1}, {1, 2}, {2, 2}, {2, 3}}, "parallel edge and self-loop");
+  ExpectSame(7, {{0, 1}, {1, 2}, {3, 4}, {4, 5}, {5, 3}}, "disconnected, isolated node");
+  ExpectSame(3, {}, "no edges");
+  ExpectSame(1, {}, "one node");
+}
+
+// A worked value on the path 0-1-2. Ordered pairs (0,1), (1,0), (1,2), (2,1) at distance 1 and
+// (0,2), (2,0) at distance 2: S = 4 + 1 = 5. Removing 1 leaves
+// S_1 = 0: I_1 = 1. Removing 0 leaves (1,2), (2,1): S_0 = 2, I_0 = 0.6 (node 2 alike). So with threshold 0.7
+// only node 1 is high: IC = 1 - 1/3.
+TEST(Resilience123Centrality, PathOfThreeByHand) {
+  auto g = metrics::Graph::Create(3, {{0, 1}, {1, 2}});
+  ASSERT_TRUE(g.ok());
+  CentralityWorkspace ws;
+  EXPECT_DOUBLE_EQ(*ws.HighCentralityIndicator(*g, std::vector<uint8_t>{1, 1}, 0.7), 1.0 - 1.0 / 3);
+  EXPECT_DOUBLE_EQ(*ws.HighCentralityIndicator(*g, std::vector<uint8_t>{1, 1}, 0.5), 0.0);
+}
+
+TEST(Resilience123Centrality, FeederUnderRandomMasks) {
+  auto model = Resilience123Model::Build(Resilience123Params{});
+  ASSERT_TRUE(model.ok()) << model.status();
+  const metrics::Graph& g = (*model)->metric_model().graph();
+  const auto& d = (*model)->feeder().data();
+  Rng rng(99);
+  CentralityWorkspace ws;
+  int swept_cases = 0;
+  for (int trial = 0; trial < 60; ++trial) {
+    std::vector<uint8_t> mask(g.num_edges(), 1);
+    for (size_t l = 0; l < d.lines.size(); ++l) {
+      mask[l] = d.lines[l].is_switch ? rng.Bernoulli(0.5) : !rng.Bernoulli(trial % 3 == 0 ? 0.0 : 0.05);
+    }
+    for (double th : {0.05, 0.1, 0.2}) {
+      auto fast = ws.HighCentralityIndicator(g, mask, th);
+      ASSERT_TRUE(fast.ok());
+      EXPECT_EQ(*fast, Reference(g, mask, th)) << "trial " << trial << " th " << th;
+      if (ws.last_swept_nodes() > 0) ++swept_cases;
+    }
+  }
+  EXPECT_GT(swept_cases, 0);  // loops were exercised
+}
+
+TEST(Resilience123Centrality, BadInput) {
+  auto g = metrics::Graph::Create(3, {{0, 1}, {1, 2}});
+  CentralityWorkspace ws;
+  EXPECT_FALSE(ws.HighCentralityIndicator(*g, std::vector<uint8_t>{1}, 0.1).ok());
+  EXPECT_FALSE(ws.HighCentralityIndicator(*g, std::vector<uint8_t>{1, 1}, NAN).ok());
+}
+
+}  // namespace
+}  // namespace gridrl::env::r123
