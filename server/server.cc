@@ -8,7 +8,10 @@
 namespace gridrl::server {
 
 GridrlServer::GridrlServer(const ServerOptions& options)
-    : options_(options), sessions_(options.limits), service_(&sessions_) {}
+    : options_(options),
+      sessions_(options.limits),
+      service_(&sessions_),
+      agent_service_(options.agent_limits) {}
 
 absl::StatusOr<std::unique_ptr<GridrlServer>> GridrlServer::Start(const ServerOptions& options) {
   if (options.limits.max_sessions < 1) {
@@ -29,6 +32,7 @@ absl::StatusOr<std::unique_ptr<GridrlServer>> GridrlServer::Start(const ServerOp
   builder.SetMaxReceiveMessageSize(static_cast<int>(options.max_message_bytes));
   builder.SetMaxSendMessageSize(static_cast<int>(options.max_message_bytes));
   builder.RegisterService(&server->service_);
+  builder.RegisterService(&server->agent_service_);
   server->server_ = builder.BuildAndStart();
   if (!server->server_ || server->port_ == 0) {
     return absl::UnavailableError(absl::StrCat("could not listen on ", options.address,
@@ -39,6 +43,7 @@ absl::StatusOr<std::unique_ptr<GridrlServer>> GridrlServer::Start(const ServerOp
   }
   server->server_->GetHealthCheckService()->SetServingStatus(true);
   server->server_->GetHealthCheckService()->SetServingStatus("gridrl.v1.EnvService", true);
+  server->server_->GetHealthCheckService()->SetServingStatus("gridrl.v1.AgentService", true);
   server->reaper_ = std::thread([s = server.get()] { s->ReaperLoop(); });
   return server;
 }

@@ -13,6 +13,7 @@
 #include <grpcpp/grpcpp.h>
 
 #include "absl/status/statusor.h"
+#include "server/agent_service.h"
 #include "server/env_service.h"
 #include "server/session_manager.h"
 
@@ -23,6 +24,7 @@ struct ServerOptions {
   std::string unix_socket;                // e.g. /tmp/gridrl.sock; empty: none
   int64_t max_message_bytes = 64 << 20;
   ServerLimits limits;
+  AgentLimits agent_limits;
 };
 
 class GridrlServer {
@@ -33,6 +35,7 @@ class GridrlServer {
   int port() const { return port_; }  // the TCP port actually bound
   const ServerOptions& options() const { return options_; }
   SessionManager& sessions() { return sessions_; }
+  AgentServiceImpl& agents() { return agent_service_; }
   void Wait();
   void Stop(std::chrono::milliseconds deadline = std::chrono::milliseconds(5000));
 
@@ -43,6 +46,7 @@ class GridrlServer {
   ServerOptions options_;
   SessionManager sessions_;
   EnvServiceImpl service_;
+  AgentServiceImpl agent_service_;
   std::unique_ptr<grpc::Server> server_;
   int port_ = 0;
   std::mutex mu_;

@@ -17,7 +17,9 @@ constexpr char kUsage[] =
     "  --max-envs-per-session N   environments in one session (default 4096)\n"
     "  --max-threads-per-session N  worker threads one session may use (default: all cores)\n"
     "  --max-message-bytes N      largest request or response (default 67108864)\n"
-    "  --idle-timeout-s N         close sessions idle this long (default 600)\n";
+    "  --idle-timeout-s N         close sessions idle this long (default 600)\n"
+    "  --max-training-jobs N      agent training jobs running at once (default 1)\n"
+    "  --max-policies N           trained or loaded policies held at once (default 16)\n";
 
 int Main(int argc, char** argv) {
   std::vector<std::string> words(argv + 1, argv + argc);
@@ -40,16 +42,21 @@ int Main(int argc, char** argv) {
   auto max_threads = args->GetInt("max-threads-per-session", 0);
   auto max_bytes = args->GetInt("max-message-bytes", options.max_message_bytes);
   auto idle = args->GetInt("idle-timeout-s", options.limits.idle_timeout.count());
+  auto jobs = args->GetInt("max-training-jobs", options.agent_limits.max_training_jobs);
+  auto policies = args->GetInt("max-policies", options.agent_limits.max_policies);
   for (const absl::Status& s : {max_sessions.status(), max_envs.status(), max_threads.status(),
-                                max_bytes.status(), idle.status(), args->CheckAllUsed()}) {
+                                max_bytes.status(), idle.status(), jobs.status(),
+                                policies.status(), args->CheckAllUsed()}) {
     if (!s.ok()) {
       std::cerr << "gridrl-server: " << s.message() << "\n" << kUsage;
       return 2;
     }
   }
-  if (*idle < 1 || *max_envs < 1 || *max_threads < 0 || *max_bytes > (int64_t{1} << 31) - 1) {
+  if (*idle < 1 || *max_envs < 1 || *max_threads < 0 || *max_bytes > (int64_t{1} << 31) - 1 ||
+      *jobs < 0 || *policies < 0) {
     std::cerr << "gridrl-server: --idle-timeout-s and --max-envs-per-session must be >= 1, "
-                 "--max-threads-per-session >= 0, --max-message-bytes < 2 GiB\n";
+                 "--max-threads-per-session, --max-training-jobs and --max-policies >= 0, "
+                 "--max-message-bytes < 2 GiB\n";
     return 2;
   }
   options.limits.max_sessions = static_cast<int>(*max_sessions);
@@ -57,6 +64,8 @@ int Main(int argc, char** argv) {
   options.limits.max_threads_per_session = static_cast<int>(*max_threads);
   options.limits.idle_timeout = std::chrono::seconds(*idle);
   options.max_message_bytes = *max_bytes;
+  options.agent_limits.max_training_jobs = static_cast<int>(*jobs);
+  options.agent_limits.max_policies = static_cast<int>(*policies);
 
   // Block the stop signals in every thread; this thread waits for them with sigwait.
   sigset_t signals;
