@@ -9,11 +9,12 @@ from typing import Any, Dict, List
 
 from gridrl._session import list_envs as _list_envs
 from gridrl._wire import GridrlError, InvalidInputError, space_from_proto
+from gridrl.agents import RemotePolicy, train
 from gridrl.env import RemoteEnv
 from gridrl.vector import RemoteVectorEnv
 
-__all__ = ["make", "make_vec", "list_envs", "RemoteEnv", "RemoteVectorEnv", "GridrlError",
-           "InvalidInputError"]
+__all__ = ["make", "make_vec", "list_envs", "train", "RemotePolicy", "RemoteEnv",
+           "RemoteVectorEnv", "GridrlError", "InvalidInputError"]
 __version__ = "0.1.0"
 
 DEFAULT_ADDRESS = "localhost:50051"
