@@ -162,6 +162,17 @@ void BM_R123PathVariability(benchmark::State& state) {
 }
 BENCHMARK(BM_R123PathVariability)->Arg(0)->Arg(1)->Unit(benchmark::kMillisecond);
 
+void BM_R123PrunedPathVariability(benchmark::State& state) {
+  auto e = MakeEnv("hurricane");
+  const auto& model = env::Resilience123SimOf(*e)->model();
+  const auto s = MissState(*e, state.range(0) != 0);
+  for (auto _ : state) {
+    auto r = gridrl::env::r123::PrunedWeightedPathVariability(model.metric_model().graph(), s, {});
+    benchmark::DoNotOptimize(r);
+  }
+}
+BENCHMARK(BM_R123PrunedPathVariability)->Arg(0)->Arg(1)->Unit(benchmark::kMillisecond);
+
 }  // namespace
 
 BENCHMARK_MAIN();

@@ -135,4 +135,79 @@ absl::StatusOr<double> CentralityWorkspace::HighCentralityIndicator(
   return 1.0 - static_cast<double>(n_high) / n;
 }
 
+absl::StatusOr<double> PrunedWeightedPathVariability(const metrics::Graph& graph,
+                                                     const metrics::GridState& state,
+                                                     const metrics::PathWeights& weights) {
+  if (absl::Status s = metrics::ValidateGridState(graph, state); !s.ok()) return s;
+  const metrics::Adjacency adj = metrics::BuildAdjacency(graph, state.edge_in_service);
+  const std::vector<int> label = metrics::ComponentLabels(adj);
+  const int n = graph.num_nodes();
+  std::vector<int> sources_at(n, 0), sources_in(n, 0);  // per node, per component label
+  int num_online = 0;
+  for (const metrics::Source& src : state.sources) {
+    if (!src.online) continue;
+    ++num_online;
+    ++sources_at[src.node];
+    ++sources_in[label[src.node]];
+  }
+  // Which loads need the flows.
+  metrics::GridState rest;
+  rest.edge_in_service = state.edge_in_service;
+  rest.sources = state.sources;
+  std::vector<int> rest_index(state.loads.size(), -1);
+  std::vector<int> seen(n, -1);
+  for (size_t li = 0; li < state.loads.size(); ++li) {
+    const int i = state.loads[li].node;
+    int distinct = 0;
+    for (int e = adj.offsets[i]; e < adj.offsets[i + 1]; ++e) {
+      const int u = adj.neighbors[e];
+      if (seen[u] != i) {
+        seen[u] = i;
+        ++distinct;
+      }
+    }
+    for (int e = adj.offsets[i]; e < adj.offsets[i + 1]; ++e) seen[adj.neighbors[e]] = -1;
+    if (sources_in[label[i]] >= 2 && sources_at[i] + distinct >= 2) {
+      rest_index[li] = static_cast<int>(rest.loads.size());
+      rest.loads.push_back(state.loads[li]);
+    }
+  }
+  metrics::PathVariability flows;
+  if (!rest.loads.empty()) {
+    absl::StatusOr<metrics::PathVariability> r =
+        metrics::WeightedPathVariability(graph, rest, weights);
+    if (!r.ok()) return r.status();
+    flows = *std::move(r);
+  } else if (absl::Status s = metrics::WeightedPathVariability(graph, rest, weights).status();
+             !s.ok()) {
+    return s;  // same validation (weights, source limits) as the reference
+  }
+  const int64_t n_k_int = num_online < 2 ? 0 : (int64_t{1} << num_online) - num_online - 1;
+  double weighted = 0.0;
+  double total_kva = 0.0;
+  for (size_t li = 0; li < state.loads.size(); ++li) {
+    double pv;
+    if (rest_index[li] >= 0) {
+      pv = flows.pv[rest_index[li]];
+    } else {
+      const int m = sources_in[label[state.loads[li].node]];
+      if (m > metrics::kMaxSourcesPerIsland) {
+        return absl::InvalidArgumentError("sources: too many online sources in one island");
+      }
+      const int ip = m;
+      const int cc = m < 2 ? 0 : static_cast<int>((int64_t{1} << m) - m - 1);
+      const int ic = 0;
+      pv = 0.0;
+      if (num_online > 0) pv += weights.single_source * ip / num_online;
+      if (n_k_int > 0) {
+        const double n_k = static_cast<double>(n_k_int);
+        pv += weights.disjoint * ic / n_k + weights.same_island * cc / n_k;
+      }
+    }
+    weighted += state.loads[li].kva * pv;
+    total_kva += state.loads[li].kva;
+  }
+  return total_kva > 0 ? weighted / total_kva : 0.0;
+}
+
 }  // namespace gridrl::env::r123

@@ -20,6 +20,7 @@
 
 #include "absl/status/statusor.h"
 #include "metrics/graph.h"
+#include "metrics/resilience.h"
 
 namespace gridrl::env::r123 {
 
@@ -36,5 +37,15 @@ class CentralityWorkspace {
   std::vector<double> row_;
   int last_swept_ = 0;
 };
+
+// WPV exactly as metrics::WeightedPathVariability computes it, with one exact pruning: a load at
+// node i can be reached by node-disjoint paths from at most c_i = (online sources at i) +
+// (distinct in-service neighbours of i) sources, so when c_i < 2 no subset counts (IC_i = 0) and
+// its max-flows are skipped; IP_i and CC_i are then the source counts of i's component. Loads
+// with c_i >= 2 go through metrics::WeightedPathVariability; the per-load values are combined in
+// the reference order, so the result is bit-identical (tested).
+absl::StatusOr<double> PrunedWeightedPathVariability(const metrics::Graph& graph,
+                                                     const metrics::GridState& state,
+                                                     const metrics::PathWeights& weights);
 
 }  // namespace gridrl::env::r123

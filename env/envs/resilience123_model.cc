@@ -781,11 +781,10 @@ absl::Status Resilience123Sim::Evaluate() {
       if (caches_->edge_indicators.size() >= caches_->capacity) caches_->edge_indicators.clear();
       caches_->edge_indicators.emplace(ekey, *edge);
     }
-    absl::StatusOr<metrics::PathVariability> wpv =
-        metrics::WeightedPathVariability(graph, gstate_, cfg.path_weights);
+    absl::StatusOr<double> wpv = PrunedWeightedPathVariability(graph, gstate_, cfg.path_weights);
     if (!wpv.ok()) return wpv.status();
     metrics::IndicatorSet set;
-    set.raw[metrics::kWeightedPathVariability] = wpv->wpv;
+    set.raw[metrics::kWeightedPathVariability] = *wpv;
     set.raw[metrics::kPercolationThreshold] = (*edge)[0];
     set.raw[metrics::kHighCentralityIndicator] = (*edge)[1];
     hit = set;

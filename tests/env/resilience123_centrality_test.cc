@@ -77,6 +77,45 @@ TEST(Resilience123Centrality, FeederUnderRandomMasks) {
   EXPECT_GT(swept_cases, 0);  // loops were exercised
 }
 
+// Pruned WPV equals the reference bit for bit: small graphs with a source on a leaf load, a load
+// between two sources, and the feeder under random masks and random online sources.
+TEST(Resilience123Centrality, PrunedPathVariabilityMatchesTheReference) {
+  {
+    auto g = metrics::Graph::Create(5, {{0, 1}, {1, 2}, {2, 3}, {3, 4}});
+    metrics::GridState s;
+    s.edge_in_service.assign(4, 1);
+    s.sources = {{0, 100, true}, {4, 50, true}, {2, 10, true}};
+    s.loads = {{2, 10, false, true}, {4, 5, true, true}, {1, 3, false, true}, {0, 1, false, true}};
+    auto want = metrics::WeightedPathVariability(*g, s);
+    auto got = PrunedWeightedPathVariability(*g, s, {});
+    ASSERT_TRUE(want.ok() && got.ok());
+    EXPECT_EQ(*got, want->wpv);
+    EXPECT_GT(*got, 0.0);
+  }
+  auto model = Resilience123Model::Build(Resilience123Params{});
+  ASSERT_TRUE(model.ok());
+  const metrics::Graph& g = (*model)->metric_model().graph();
+  const auto& d = (*model)->feeder().data();
+  Rng rng(7);
+  for (int trial = 0; trial < 40; ++trial) {
+    metrics::GridState s;
+    s.edge_in_service.assign(g.num_edges(), 1);
+    for (size_t l = 0; l < d.lines.size(); ++l) {
+      s.edge_in_service[l] = d.lines[l].is_switch ? rng.Bernoulli(0.5) : !rng.Bernoulli(0.04);
+    }
+    s.sources.push_back({d.sources[0].bus, 5000, true});
+    for (int j = 1; j < static_cast<int>(d.sources.size()); ++j) {
+      s.sources.push_back({d.sources[j].bus, 1000, rng.Bernoulli(0.5)});
+    }
+    for (const auto& der : d.ders) s.sources.push_back({der.bus, 350.35, rng.Bernoulli(0.6)});
+    for (const auto& grp : (*model)->groups()) s.loads.push_back({grp.bus, grp.kva, grp.critical, true});
+    auto want = metrics::WeightedPathVariability(g, s);
+    auto got = PrunedWeightedPathVariability(g, s, {});
+    ASSERT_TRUE(want.ok() && got.ok());
+    EXPECT_EQ(*got, want->wpv) << "trial " << trial;
+  }
+}
+
 TEST(Resilience123Centrality, BadInput) {
   auto g = metrics::Graph::Create(3, {{0, 1}, {1, 2}});
   CentralityWorkspace ws;
