@@ -55,7 +55,7 @@ absl::Status EvalBaseline(const std::string& agent, const Args& args) {
   std::ofstream eps(fs::path(out) / "episodes.csv");
   if (!steps || !eps) return absl::InvalidArgumentError(absl::StrCat("--out ", out, ": not writable"));
   const auto& keys = environment.spec().info_keys;
-  steps << "episode,t,config,switches,grid,reward,terminated,truncated";
+  steps << "episode,t,action_config,action_switches,action_grid,reward,terminated,truncated";
   for (const auto& k : keys) steps << "," << k;
   steps << "\n";
   eps << "episode,steps,return";
