@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <variant>
 
 #include "absl/strings/str_cat.h"
 
@@ -27,14 +28,29 @@ std::array<uint8_t, kNumTactical> CurrentSwitches(const float* obs) {
   return s;
 }
 
+// The env's recommended switches for configuration c (config key `recommended_switches`).
+std::array<uint8_t, kNumTactical> Recommended(const env::Env& e, int c) {
+  const auto& values = e.spec().config.values();
+  auto it = values.find("recommended_switches");
+  if (it != values.end()) {
+    if (const auto* v = std::get_if<std::vector<int64_t>>(&it->second);
+        v != nullptr && v->size() == static_cast<size_t>(kNumConfigs * kNumTactical)) {
+      std::array<uint8_t, kNumTactical> s{};
+      for (int e2 = 0; e2 < kNumTactical; ++e2) s[e2] = (*v)[c * kNumTactical + e2] != 0;
+      return s;
+    }
+  }
+  return env::r123::RecommendedSwitches(c);
+}
+
 class AlwaysConfig final : public R123Policy {
  public:
   explicit AlwaysConfig(int c) : c_(c) {}
   std::string name() const override { return absl::StrCat("config", c_); }
-  absl::StatusOr<R123Action> Act(env::Env&, const float* obs, const bool* mask) override {
+  absl::StatusOr<R123Action> Act(env::Env& e, const float* obs, const bool* mask) override {
     R123Action a;
     a.config = mask[c_] ? c_ : CurrentConfig(obs);
-    a.switches = env::r123::RecommendedSwitches(a.config);
+    a.switches = Recommended(e, a.config);
     a.grid = 1;
     return a;
   }
@@ -77,7 +93,7 @@ class GreedyLookahead final : public R123Policy {
     double best_reward = -std::numeric_limits<double>::infinity();
     for (int c = 0; c < kNumConfigs; ++c) {
       if (!mask[c]) continue;
-      const auto recommended = env::r123::RecommendedSwitches(c);
+      const auto recommended = Recommended(env, c);
       for (int variant = 0; variant < 2; ++variant) {
         if (variant == 1 && current == recommended) continue;
         for (int grid : {1, 0}) {

@@ -107,6 +107,17 @@ absl::StatusOr<r123::Resilience123Params> ParamsFromConfig(const Config& c) {
     return absl::InvalidArgumentError(
         "bonus_values: expected as many values as bonus_thresholds");
   }
+  if (c.GetIntList("recommended_switches").size() != kNumConfigs * kNumTactical) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "recommended_switches: expected ", kNumConfigs * kNumTactical,
+        " values (6 configurations x 10 switches, row-major), got ",
+        c.GetIntList("recommended_switches").size()));
+  }
+  if (c.GetDoubleList("ahp_pairwise").size() != 25) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "ahp_pairwise: expected 25 values (5 x 5, row-major), got ",
+        c.GetDoubleList("ahp_pairwise").size()));
+  }
   if (c.GetDouble("vmin_pu") >= c.GetDouble("vmax_pu")) {
     return absl::InvalidArgumentError("vmin_pu: expected below vmax_pu");
   }
@@ -134,6 +145,14 @@ absl::StatusOr<r123::Resilience123Params> ParamsFromConfig(const Config& c) {
     p.operational_mult[k] = c.GetDoubleList("operational_multiplier")[k];
     p.maintenance_mult[k] = c.GetDoubleList("maintenance_multiplier")[k];
   }
+  for (int k = 0; k < kNumConfigs; ++k) {
+    for (int e = 0; e < kNumTactical; ++e) {
+      p.recommended_switches[k][e] =
+          static_cast<uint8_t>(c.GetIntList("recommended_switches")[k * kNumTactical + e]);
+    }
+  }
+  p.resilience.ahp.pairwise.assign(5, std::vector<double>(5));
+  for (int i = 0; i < 25; ++i) p.resilience.ahp.pairwise[i / 5][i % 5] = c.GetDoubleList("ahp_pairwise")[i];
   p.resilience.high_centrality_threshold = c.GetDouble("high_centrality_threshold");
   p.resilience.percolation.trials = static_cast<int>(c.GetInt("percolation_trials"));
   p.resilience.percolation.seed = static_cast<uint64_t>(c.GetInt("percolation_seed"));
@@ -408,6 +427,16 @@ class Resilience123Env final : public EnvBase<Resilience123Env> {
 
 const std::vector<std::string>& Resilience123InfoKeys() { return kInfoKeys; }
 
+namespace {
+std::vector<int64_t> DefaultRecommended() {
+  std::vector<int64_t> v;
+  for (int c = 0; c < kNumConfigs; ++c) {
+    for (uint8_t b : r123::RecommendedSwitches(c)) v.push_back(b);
+  }
+  return v;
+}
+}  // namespace
+
 ConfigSchema Resilience123Schema() {
   ConfigSchema s;
   s.String("action_space", "dict",
@@ -463,6 +492,16 @@ ConfigSchema Resilience123Schema() {
       .DoubleList("bonus_thresholds", {0.9, 0.8, 0.7},
                   "tiered calamity bonus thresholds on R, descending [ours]", 0, 1)
       .DoubleList("bonus_values", {50, 20, 5}, "tiered calamity bonus values [ours]", 0, 1e6)
+      .IntList("recommended_switches", DefaultRecommended(),
+               "tactical vector recommended for each configuration (6 x 10, row-major; used by "
+               "the always-configuration baselines) [ours]",
+               0, 1)
+      .DoubleList("ahp_pairwise",
+                  {1, 2, 3, 4, 5, 1.0 / 2, 1, 2, 3, 4, 1.0 / 3, 1.0 / 2, 1, 2, 3, 1.0 / 4, 1.0 / 3,
+                   1.0 / 2, 1, 2, 1.0 / 5, 1.0 / 4, 1.0 / 3, 1.0 / 2, 1},
+                  "AHP pairwise matrix over [R_CL, ARoS, WPV, q_c, IC] (5 x 5, row-major; "
+                  "reciprocal, CR < 0.1) [ours]",
+                  1e-9, 1e9)
       .Double("high_centrality_threshold", 0.1, "I_k at or above this makes node k high [ours]",
               0, 1)
       .Int("percolation_trials", 200, "Monte Carlo trials per q [paper: T]", 1, 1e6)

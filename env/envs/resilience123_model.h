@@ -83,6 +83,11 @@ struct Resilience123Params {
   std::array<double, kNumConfigs> capital_mult = {1.0, 1.5, 2.0, 2.5, 3.0, 3.5};
   std::array<double, kNumConfigs> operational_mult = {1.0, 1.2, 1.4, 1.6, 1.8, 2.0};
   std::array<double, kNumConfigs> maintenance_mult = {1.0, 1.1, 1.2, 1.3, 1.4, 1.5};
+  // Recommended tactical vector per configuration [ours] (defaults: RecommendedSwitches).
+  std::array<std::array<uint8_t, kNumTactical>, kNumConfigs> recommended_switches = {{
+      {1, 1, 1, 1, 0, 0, 0, 0, 0, 0}, {1, 1, 1, 1, 0, 0, 0, 0, 0, 0},
+      {1, 1, 1, 1, 0, 0, 0, 0, 0, 0}, {1, 1, 1, 0, 0, 0, 0, 1, 0, 0},
+      {1, 1, 1, 0, 0, 0, 0, 1, 0, 0}, {0, 0, 1, 0, 0, 0, 0, 1, 0, 0}}};
   // Metrics.
   metrics::ResilienceConfig resilience;
   size_t cache_capacity = 4096;
@@ -90,7 +95,8 @@ struct Resilience123Params {
   metrics::EconomicsParams economics;
 };
 
-// The tactical vector for the recommended switches of configuration c [ours], 1 = closed.
+// The spec's default recommended switches of configuration c [ours], 1 = closed (the env's
+// config key `recommended_switches` may override them).
 std::array<uint8_t, kNumTactical> RecommendedSwitches(int config);
 std::array<uint8_t, kNumTactical> NormalSwitches();
 

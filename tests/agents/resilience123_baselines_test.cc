@@ -45,6 +45,20 @@ TEST(Resilience123Baselines, AlwaysConfigurationKeepsItsConfigurationAndSwitches
   }
 }
 
+TEST(Resilience123Baselines, AlwaysConfigurationFollowsTheConfiguredRecommendation) {
+  std::vector<int64_t> rec(60, 1);
+  for (int e = 4; e < 10; ++e) rec[2 * 10 + e] = 0;  // configuration 2: ties open
+  rec[2 * 10 + 1] = 0;                                 // and sw3 open
+  auto e = Make({{"max_steps", int64_t{2}}, {"recommended_switches", rec}});
+  auto policy = MakeR123Policy("config2", 0);
+  ASSERT_TRUE(policy.ok());
+  const std::array<uint8_t, 10> want = {1, 0, 1, 1, 0, 0, 0, 0, 0, 0};
+  ASSERT_TRUE(RunR123Episodes(*e, **policy, 1, 0,
+                              [&](const R123StepRecord& s) { EXPECT_EQ(s.action.switches, want); },
+                              nullptr)
+                  .ok());
+}
+
 TEST(Resilience123Baselines, AlwaysConfigurationKeepsTheCurrentOneWhenUnaffordable) {
   auto e = Make({{"max_steps", int64_t{3}}, {"initial_budget", 40.0}});
   auto policy = MakeR123Policy("config5", 0);

@@ -372,6 +372,18 @@ TEST(Resilience123Env, BadConfigIsAnErrorNamingTheField) {
   auto bad_p = Registry::Global().Make("resilience123", {{"p_normal_to_calamity", 1.5}});
   ASSERT_FALSE(bad_p.ok());
   EXPECT_NE(bad_p.status().message().find("p_normal_to_calamity"), std::string::npos);
+  auto bad_rec = Registry::Global().Make(
+      "resilience123", {{"recommended_switches", std::vector<int64_t>{1, 0, 1}}});
+  ASSERT_FALSE(bad_rec.ok());
+  EXPECT_NE(bad_rec.status().message().find("recommended_switches"), std::string::npos);
+  std::vector<double> inconsistent = {1, 9, 1.0 / 9, 9, 9, 1.0 / 9, 1, 9, 1.0 / 9, 9, 9, 1.0 / 9, 1,
+                                      9, 1.0 / 9, 1.0 / 9, 9, 1.0 / 9, 1, 9, 1.0 / 9, 1.0 / 9, 9,
+                                      1.0 / 9, 1};
+  auto bad_ahp = Registry::Global().Make("resilience123", {{"ahp_pairwise", inconsistent}});
+  ASSERT_FALSE(bad_ahp.ok());  // consistency ratio far above 0.1
+  auto short_ahp = Registry::Global().Make("resilience123", {{"ahp_pairwise", std::vector<double>{1}}});
+  ASSERT_FALSE(short_ahp.ok());
+  EXPECT_NE(short_ahp.status().message().find("ahp_pairwise"), std::string::npos);
   auto bad_v = Registry::Global().Make("resilience123", {{"vmin_pu", 1.1}, {"vmax_pu", 1.0}});
   ASSERT_FALSE(bad_v.ok());
   EXPECT_NE(bad_v.status().message().find("vmin_pu"), std::string::npos);
