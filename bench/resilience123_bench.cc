@@ -151,6 +151,19 @@ void BM_R123Percolation(benchmark::State& state) {
 }
 BENCHMARK(BM_R123Percolation)->Arg(0)->Arg(1)->Unit(benchmark::kMillisecond);
 
+void BM_R123BucketedPercolation(benchmark::State& state) {
+  auto e = MakeEnv("hurricane");
+  const auto& model = env::Resilience123SimOf(*e)->model();
+  const auto s = MissState(*e, state.range(0) != 0);
+  gridrl::env::r123::PercolationWorkspace ws;
+  for (auto _ : state) {
+    auto r = ws.Threshold(model.metric_model().graph(), s.edge_in_service,
+                          model.metric_model().config().percolation);
+    benchmark::DoNotOptimize(r);
+  }
+}
+BENCHMARK(BM_R123BucketedPercolation)->Arg(0)->Arg(1)->Unit(benchmark::kMillisecond);
+
 void BM_R123PathVariability(benchmark::State& state) {
   auto e = MakeEnv("hurricane");
   const auto& model = env::Resilience123SimOf(*e)->model();

@@ -135,6 +135,99 @@ absl::StatusOr<double> CentralityWorkspace::HighCentralityIndicator(
   return 1.0 - static_cast<double>(n_high) / n;
 }
 
+namespace {
+// The reference's generator (metrics/resilience.cc), so the draws are the same.
+class SplitMix64 {
+ public:
+  explicit SplitMix64(uint64_t seed) : state_(seed) {}
+  uint64_t Next() {
+    uint64_t z = (state_ += 0x9E3779B97F4A7C15ULL);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
+    return z ^ (z >> 31);
+  }
+  double Uniform() { return static_cast<double>(Next() >> 11) * 0x1.0p-53; }
+
+ private:
+  uint64_t state_;
+};
+}  // namespace
+
+absl::StatusOr<double> PercolationWorkspace::Threshold(const metrics::Graph& graph,
+                                                       std::span<const uint8_t> edge_in_service,
+                                                       const metrics::PercolationConfig& config) {
+  const bool valid = config.q_min >= 0 && config.q_max <= 1 && config.q_min <= config.q_max &&
+                     config.q_step > 0 && std::isfinite(config.q_step) && config.trials >= 1 &&
+                     std::llround((config.q_max - config.q_min) / config.q_step) + 1 <= 100000 &&
+                     graph.CheckEdgeMask(edge_in_service, "edge_in_service").ok();
+  if (!valid) {  // the reference names the bad field
+    absl::StatusOr<metrics::PercolationCurve> r =
+        metrics::Percolation(graph, edge_in_service, config);
+    if (!r.ok()) return r.status();
+    return r->q_c;
+  }
+  const int num_q =
+      static_cast<int>(std::llround((config.q_max - config.q_min) / config.q_step)) + 1;
+  q_.resize(num_q);
+  for (int k = 0; k < num_q; ++k) q_[k] = std::min(config.q_max, config.q_min + k * config.q_step);
+  edges_.clear();
+  for (int k = 0; k < graph.num_edges(); ++k) {
+    const metrics::Edge& e = graph.edges()[k];
+    if (edge_in_service[k] && e.from != e.to) edges_.push_back(e);
+  }
+  const int n = graph.num_nodes();
+  const double inv_n = 1.0 / n;
+  const int ne = static_cast<int>(edges_.size());
+  sum_s_.assign(num_q, 0.0);
+  sum_s2_.assign(num_q, 0.0);
+  bucket_of_.resize(ne);
+  count_.resize(num_q + 1);
+  order_.resize(ne);
+  metrics::UnionFind uf(n);
+  SplitMix64 rng(config.seed);
+  for (int t = 0; t < config.trials; ++t) {
+    std::fill(count_.begin(), count_.end(), 0);
+    for (int e = 0; e < ne; ++e) {
+      const double u = rng.Uniform();
+      // Largest k with q[k] <= u (-1: kept at no grid point).
+      int k = static_cast<int>(std::floor((u - config.q_min) / config.q_step));
+      k = std::clamp(k, -1, num_q - 1);
+      while (k + 1 < num_q && q_[k + 1] <= u) ++k;
+      while (k >= 0 && q_[k] > u) --k;
+      bucket_of_[e] = k;
+      ++count_[k + 1];
+    }
+    // Counting sort by bucket (bucket -1 first; it is never added).
+    for (int b = 1; b <= num_q; ++b) count_[b] += count_[b - 1];
+    for (int e = ne - 1; e >= 0; --e) order_[--count_[bucket_of_[e] + 1]] = e;
+    // count_[b] is now the start of bucket b - 1.
+    uf.Reset();
+    for (int k = num_q - 1; k >= 0; --k) {
+      const int begin = count_[k + 1];
+      const int end = k + 2 <= num_q ? count_[k + 2] : ne;
+      for (int i = begin; i < end; ++i) {
+        const metrics::Edge& e = edges_[order_[i]];
+        uf.Union(e.from, e.to);
+      }
+      const double s_max = uf.largest() * inv_n;
+      sum_s_[k] += s_max;
+      sum_s2_[k] += s_max * s_max;
+    }
+  }
+  double best = -1.0;
+  int peak = 0;
+  for (int k = 0; k < num_q; ++k) {
+    const double mean = sum_s_[k] / config.trials;
+    const double mean2 = sum_s2_[k] / config.trials;
+    const double chi = n * std::max(0.0, mean2 - mean * mean) / mean;
+    if (chi > best) {
+      best = chi;
+      peak = k;
+    }
+  }
+  return q_[peak];
+}
+
 absl::StatusOr<double> PrunedWeightedPathVariability(const metrics::Graph& graph,
                                                      const metrics::GridState& state,
                                                      const metrics::PathWeights& weights) {

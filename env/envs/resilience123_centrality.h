@@ -38,6 +38,23 @@ class CentralityWorkspace {
   int last_swept_ = 0;
 };
 
+// q_c exactly as metrics::Percolation computes it (same SplitMix64 stream, one draw per in-service
+// edge per trial in edge order, the same q grid and argmax), with the per-trial sort of the draws
+// replaced by bucketing each edge at the largest grid index k with q[k] <= u: the largest cluster
+// at each q is a function of the set of kept edges, so every s_max, sum and the argmax are
+// identical (tested). Validation errors are the reference's (it is called for invalid configs).
+class PercolationWorkspace {
+ public:
+  absl::StatusOr<double> Threshold(const metrics::Graph& graph,
+                                   std::span<const uint8_t> edge_in_service,
+                                   const metrics::PercolationConfig& config);
+
+ private:
+  std::vector<metrics::Edge> edges_;
+  std::vector<int> bucket_of_, count_, order_;
+  std::vector<double> q_, sum_s_, sum_s2_;
+};
+
 // WPV exactly as metrics::WeightedPathVariability computes it, with one exact pruning: a load at
 // node i can be reached by node-disjoint paths from at most c_i = (online sources at i) +
 // (distinct in-service neighbours of i) sources, so when c_i < 2 no subset counts (IC_i = 0) and

@@ -769,13 +769,13 @@ absl::Status Resilience123Sim::Evaluate() {
       }
     }
     if (!edge) {
-      absl::StatusOr<metrics::PercolationCurve> perc =
-          metrics::Percolation(graph, gstate_.edge_in_service, cfg.percolation);
+      absl::StatusOr<double> perc =
+          percolation_.Threshold(graph, gstate_.edge_in_service, cfg.percolation);
       if (!perc.ok()) return perc.status();
       absl::StatusOr<double> ic = centrality_.HighCentralityIndicator(
           graph, gstate_.edge_in_service, cfg.high_centrality_threshold);
       if (!ic.ok()) return ic.status();
-      edge = std::array<double, 2>{perc->q_c, *ic};
+      edge = std::array<double, 2>{*perc, *ic};
       std::lock_guard<std::mutex> lock(caches_->mu);
       ++caches_->edge_misses;
       if (caches_->edge_indicators.size() >= caches_->capacity) caches_->edge_indicators.clear();

@@ -271,6 +271,7 @@ class Resilience123Sim {
   metrics::EconomicsAccumulator economics_;
   // Scratch (sized once).
   CentralityWorkspace centrality_;
+  PercolationWorkspace percolation_;
   std::vector<int> uf_;
   metrics::GridState gstate_;
 };

@@ -116,6 +116,48 @@ TEST(Resilience123Centrality, PrunedPathVariabilityMatchesTheReference) {
   }
 }
 
+TEST(Resilience123Centrality, BucketedPercolationMatchesTheReference) {
+  auto model = Resilience123Model::Build(Resilience123Params{});
+  ASSERT_TRUE(model.ok());
+  const metrics::Graph& g = (*model)->metric_model().graph();
+  const auto& d = (*model)->feeder().data();
+  Rng rng(13);
+  PercolationWorkspace ws;
+  for (int trial = 0; trial < 30; ++trial) {
+    std::vector<uint8_t> mask(g.num_edges(), 1);
+    for (size_t l = 0; l < d.lines.size(); ++l) {
+      mask[l] = d.lines[l].is_switch ? rng.Bernoulli(0.5) : !rng.Bernoulli(0.06);
+    }
+    metrics::PercolationConfig cfg;
+    cfg.seed = 100 + trial;
+    cfg.trials = trial % 2 ? 200 : 37;
+    if (trial % 5 == 0) {  // another grid, with q_max off the step
+      cfg.q_min = 0.0;
+      cfg.q_max = 0.95;
+      cfg.q_step = 0.03;
+    }
+    auto want = metrics::Percolation(g, mask, cfg);
+    auto got = ws.Threshold(g, mask, cfg);
+    ASSERT_TRUE(want.ok() && got.ok());
+    EXPECT_EQ(*got, want->q_c) << "trial " << trial;
+  }
+  // Small graphs: a triangle with a tail, and a graph with a self-loop and parallel edges.
+  for (auto edges : {std::vector<metrics::Edge>{{0, 1}, {1, 2}, {2, 0}, {2, 3}},
+                     std::vector<metrics::Edge>{{0, 0}, {0, 1}, {0, 1}, {1, 2}}}) {
+    auto sg = metrics::Graph::Create(4, edges);
+    std::vector<uint8_t> mask(edges.size(), 1);
+    auto want = metrics::Percolation(*sg, mask, {});
+    auto got = ws.Threshold(*sg, mask, {});
+    ASSERT_TRUE(want.ok() && got.ok());
+    EXPECT_EQ(*got, want->q_c);
+  }
+  metrics::PercolationConfig bad;
+  bad.trials = 0;
+  auto err = ws.Threshold(g, std::vector<uint8_t>(g.num_edges(), 1), bad);
+  ASSERT_FALSE(err.ok());
+  EXPECT_NE(err.status().message().find("trials"), std::string::npos);
+}
+
 TEST(Resilience123Centrality, BadInput) {
   auto g = metrics::Graph::Create(3, {{0, 1}, {1, 2}});
   CentralityWorkspace ws;
