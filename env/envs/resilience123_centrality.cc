@@ -235,32 +235,75 @@ absl::StatusOr<double> PrunedWeightedPathVariability(const metrics::Graph& graph
   const metrics::Adjacency adj = metrics::BuildAdjacency(graph, state.edge_in_service);
   const std::vector<int> label = metrics::ComponentLabels(adj);
   const int n = graph.num_nodes();
-  std::vector<int> sources_at(n, 0), sources_in(n, 0);  // per node, per component label
+  std::vector<int> sources_in(n, 0);  // per component label
   int num_online = 0;
   for (const metrics::Source& src : state.sources) {
     if (!src.online) continue;
     ++num_online;
-    ++sources_at[src.node];
     ++sources_in[label[src.node]];
   }
-  // Which loads need the flows.
+  // Which loads need the flows. A load node i whose distinct neighbours all lie in different
+  // components ("sides") of G \ i gets IC_i in closed form: paths from different sides meet only
+  // at i, two sources in one side must share the side's neighbour of i (capacity 1), and sources
+  // at i count on their own; so the subsets that succeed are those with at most one source per
+  // side, any sources at i: IC_i = prod_sides (1 + c_side) * 2^(c_at_i) - 1 - m.
   metrics::GridState rest;
   rest.edge_in_service = state.edge_in_service;
   rest.sources = state.sources;
   std::vector<int> rest_index(state.loads.size(), -1);
-  std::vector<int> seen(n, -1);
+  std::vector<int64_t> closed_ic(n, -1);  // per node: closed-form IC, -1 = needs flows
+  std::vector<int8_t> decided(n, 0);
+  std::vector<int> side(n, -1), queue(n), side_root, side_sources;
   for (size_t li = 0; li < state.loads.size(); ++li) {
     const int i = state.loads[li].node;
-    int distinct = 0;
-    for (int e = adj.offsets[i]; e < adj.offsets[i + 1]; ++e) {
-      const int u = adj.neighbors[e];
-      if (seen[u] != i) {
-        seen[u] = i;
-        ++distinct;
+    if (!decided[i]) {
+      decided[i] = 1;
+      const int m = sources_in[label[i]];
+      if (m < 2) {
+        closed_ic[i] = 0;
+      } else {
+        std::fill(side.begin(), side.end(), -1);
+        side_root.clear();
+        bool tree_like = true;
+        for (int e = adj.offsets[i]; e < adj.offsets[i + 1] && tree_like; ++e) {
+          const int u = adj.neighbors[e];
+          if (side[u] >= 0) {
+            if (side_root[side[u]] != u) tree_like = false;
+            continue;
+          }
+          const int sd = static_cast<int>(side_root.size());
+          side_root.push_back(u);
+          int head = 0, tail = 0;
+          queue[tail++] = u;
+          side[u] = sd;
+          while (head < tail) {
+            const int v = queue[head++];
+            for (int f = adj.offsets[v]; f < adj.offsets[v + 1]; ++f) {
+              const int w = adj.neighbors[f];
+              if (w == i || side[w] >= 0) continue;
+              side[w] = sd;
+              queue[tail++] = w;
+            }
+          }
+        }
+        if (tree_like) {
+          side_sources.assign(side_root.size(), 0);
+          int at_i = 0;
+          for (const metrics::Source& src : state.sources) {
+            if (!src.online) continue;
+            if (src.node == i) {
+              ++at_i;
+            } else if (side[src.node] >= 0) {
+              ++side_sources[side[src.node]];
+            }
+          }
+          int64_t product = int64_t{1} << at_i;
+          for (int c : side_sources) product *= (1 + c);
+          closed_ic[i] = product - 1 - m;
+        }
       }
     }
-    for (int e = adj.offsets[i]; e < adj.offsets[i + 1]; ++e) seen[adj.neighbors[e]] = -1;
-    if (sources_in[label[i]] >= 2 && sources_at[i] + distinct >= 2) {
+    if (closed_ic[i] < 0) {
       rest_index[li] = static_cast<int>(rest.loads.size());
       rest.loads.push_back(state.loads[li]);
     }
@@ -289,7 +332,7 @@ absl::StatusOr<double> PrunedWeightedPathVariability(const metrics::Graph& graph
       }
       const int ip = m;
       const int cc = m < 2 ? 0 : static_cast<int>((int64_t{1} << m) - m - 1);
-      const int ic = 0;
+      const int ic = static_cast<int>(closed_ic[state.loads[li].node]);
       pv = 0.0;
       if (num_online > 0) pv += weights.single_source * ip / num_online;
       if (n_k_int > 0) {

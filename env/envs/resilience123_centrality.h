@@ -55,12 +55,12 @@ class PercolationWorkspace {
   std::vector<double> q_, sum_s_, sum_s2_;
 };
 
-// WPV exactly as metrics::WeightedPathVariability computes it, with one exact pruning: a load at
-// node i can be reached by node-disjoint paths from at most c_i = (online sources at i) +
-// (distinct in-service neighbours of i) sources, so when c_i < 2 no subset counts (IC_i = 0) and
-// its max-flows are skipped; IP_i and CC_i are then the source counts of i's component. Loads
-// with c_i >= 2 go through metrics::WeightedPathVariability; the per-load values are combined in
-// the reference order, so the result is bit-identical (tested).
+// WPV exactly as metrics::WeightedPathVariability computes it, without max-flows for load nodes
+// whose edges are all bridges (distinct neighbours in different components of G \ i): there a
+// source subset has node-disjoint paths iff it holds at most one source per side (sources at i
+// are free), so IC_i = prod_sides (1 + c_side) * 2^(c_at_i) - 1 - m in closed form. Load nodes on
+// loops go through metrics::WeightedPathVariability; per-load values are combined in the
+// reference order, so the result is bit-identical (tested).
 absl::StatusOr<double> PrunedWeightedPathVariability(const metrics::Graph& graph,
                                                      const metrics::GridState& state,
                                                      const metrics::PathWeights& weights);

@@ -92,12 +92,36 @@ TEST(Resilience123Centrality, PrunedPathVariabilityMatchesTheReference) {
     EXPECT_EQ(*got, want->wpv);
     EXPECT_GT(*got, 0.0);
   }
+  {
+    // Star: load at the centre, one source on each of three leaves, one at the centre, two on
+    // one leaf's far side (a leaf with a tail): IC by hand = 2^1 * (1+1)(1+1)(1+3) - 1 - 6 = 25.
+    auto g = metrics::Graph::Create(6, {{0, 1}, {0, 2}, {0, 3}, {3, 4}, {4, 5}});
+    metrics::GridState s;
+    s.edge_in_service.assign(5, 1);
+    s.sources = {{1, 1, true}, {2, 1, true}, {3, 1, true}, {0, 1, true}, {4, 1, true}, {5, 1, true}};
+    s.loads = {{0, 10, false, true}, {5, 2, false, true}, {2, 1, false, true}};
+    auto want = metrics::WeightedPathVariability(*g, s);
+    auto got = PrunedWeightedPathVariability(*g, s, {});
+    ASSERT_TRUE(want.ok() && got.ok());
+    EXPECT_EQ(want->ic[0], 25);
+    EXPECT_EQ(*got, want->wpv);
+    // A loop: load on a 4-cycle with sources on both neighbours goes through the flows.
+    auto c = metrics::Graph::Create(4, {{0, 1}, {1, 2}, {2, 3}, {3, 0}});
+    metrics::GridState t;
+    t.edge_in_service.assign(4, 1);
+    t.sources = {{1, 1, true}, {3, 1, true}, {2, 1, true}};
+    t.loads = {{0, 1, false, true}, {2, 1, false, true}};
+    auto want2 = metrics::WeightedPathVariability(*c, t);
+    auto got2 = PrunedWeightedPathVariability(*c, t, {});
+    ASSERT_TRUE(want2.ok() && got2.ok());
+    EXPECT_EQ(*got2, want2->wpv);
+  }
   auto model = Resilience123Model::Build(Resilience123Params{});
   ASSERT_TRUE(model.ok());
   const metrics::Graph& g = (*model)->metric_model().graph();
   const auto& d = (*model)->feeder().data();
   Rng rng(7);
-  for (int trial = 0; trial < 40; ++trial) {
+  for (int trial = 0; trial < 80; ++trial) {
     metrics::GridState s;
     s.edge_in_service.assign(g.num_edges(), 1);
     for (size_t l = 0; l < d.lines.size(); ++l) {
