@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstdlib>
+#include <fstream>
+#include <sstream>
 #include <utility>
 
 #include "absl/strings/ascii.h"
@@ -126,6 +128,20 @@ std::vector<CaseBackend>& CaseBackends() {
 
 CaseBackendRegistrar::CaseBackendRegistrar(CaseBackend backend) {
   CaseBackends().push_back(std::move(backend));
+}
+
+std::string JsonFormatTag(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) return "";
+  std::stringstream buffer;  // project files are small (under a few MB)
+  buffer << in.rdbuf();
+  const std::string head = buffer.str();
+  const size_t key = head.find("\"format\"");
+  if (key == std::string::npos) return "";
+  const size_t open = head.find('"', head.find(':', key));
+  const size_t close = open == std::string::npos ? open : head.find('"', open + 1);
+  if (close == std::string::npos) return "";
+  return head.substr(open + 1, close - open - 1);
 }
 
 }  // namespace gridrl::cli

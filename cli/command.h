@@ -74,6 +74,9 @@ std::vector<CaseBackend>& CaseBackends();
 struct CaseBackendRegistrar {
   explicit CaseBackendRegistrar(CaseBackend backend);
 };
+// The "format" tag of a project JSON file ("gridrl-case-1", "gridrl-feeder-1"),
+// or "" when the file is missing or carries none: how backends tell their JSON files apart.
+std::string JsonFormatTag(const std::string& path);
 
 }  // namespace gridrl::cli
 

@@ -23,13 +23,7 @@ namespace {
 namespace pf = ::gridrl::powerflow;
 using json = nlohmann::ordered_json;
 
-bool IsFeederJson(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) return false;
-  char buf[512] = {0};
-  in.read(buf, sizeof(buf) - 1);
-  return std::string_view(buf).find("gridrl-feeder-1") != std::string_view::npos;
-}
+bool IsFeederJson(const std::string& path) { return JsonFormatTag(path) == "gridrl-feeder-1"; }
 
 bool FeederClaims(std::string_view c) {
   std::string arg(c);

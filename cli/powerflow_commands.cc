@@ -65,8 +65,10 @@ absl::StatusOr<std::shared_ptr<const pf::Grid>> LoadGrid(const std::string& case
 }
 
 bool MatpowerClaims(std::string_view c) {
-  return pf::IsBuiltinCaseName(c) || absl::EndsWith(std::string(c), ".m") ||
-         absl::EndsWith(std::string(c), ".json");
+  const std::string arg(c);
+  if (pf::IsBuiltinCaseName(c) || absl::EndsWith(arg, ".m")) return true;
+  // A .json path is ours unless it says it is another kind of project file (e.g. a feeder).
+  return absl::EndsWith(arg, ".json") && JsonFormatTag(arg) != "gridrl-feeder-1";
 }
 
 absl::Status RunMatpowerPf(const Args& args) {
