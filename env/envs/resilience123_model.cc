@@ -609,13 +609,15 @@ ServiceOutcome Resilience123Sim::Serve(int grid) {
   }
 
   powerflow::FeederSolveOptions opts;
-  opts.warm_start = false;  // results a function of the state alone (cached, cloned)
+  // The first solve of a service starts flat; later shedding rounds start from the previous
+  // round's voltages. The outcome is then a function of the state alone (cached, cloned).
   opts.vmin_pu = p.vmin_pu;
   opts.vmax_pu = p.vmax_pu;
   for (int round = 0;; ++round) {
     for (size_t gi = 0; gi < groups.size(); ++gi) {
       for (int ld : groups[gi].loads) fstate_.load_on[ld] = out.served[gi];
     }
+    opts.warm_start = round > 0;
     const powerflow::FeederResult& r = solver_.Solve(fstate_, opts);
     ++out.solves;
     out.converged = r.converged;
