@@ -126,13 +126,21 @@ absl::Status Run(const Args& args) {
       f << "\n";
     }
   }
+  // The notice must travel with every copy of the data: NOTICE.md says which files it covers,
+  // then carries the notice text in full.
   const auto notice = std::filesystem::path(src).parent_path() / "RTS-GMLC_DATA_USE_DISCLAIMER.md";
-  std::error_code ec;
-  std::filesystem::copy_file(notice, std::filesystem::path(out) / "RTS-GMLC_DATA_USE_DISCLAIMER.md",
-                             std::filesystem::copy_options::overwrite_existing, ec);
-  if (ec) {
-    return absl::NotFoundError(absl::StrCat("data-use notice ", notice.string(), ": ",
-                                            ec.message(), " (it must travel with the copies)"));
+  std::ifstream notice_in(notice);
+  if (!notice_in) {
+    return absl::NotFoundError(absl::StrCat("data-use notice ", notice.string(),
+                                            " not found (it must travel with the copies)"));
+  }
+  {
+    std::ofstream f(std::filesystem::path(out) / "NOTICE.md");
+    f << "# Data-use notice for rts96_load_da.csv and rts96_wind_da.csv\n\n"
+         "These files are converted from the RTS-GMLC data (GridMod/RTS-GMLC, NREL). Its data-use\n"
+         "notice, reproduced in full below, applies to them and must accompany any copy.\n\n";
+    f << notice_in.rdbuf();
+    if (!f) return absl::InternalError(absl::StrCat("cannot write ", out, "/NOTICE.md"));
   }
   std::cout << "wrote " << out << "/rts96_load_da.csv (" << values.size() / 24 << " days, "
             << areas << " areas) and rts96_wind_da.csv (" << wind->header.size() - 4
