@@ -257,6 +257,8 @@ def summary(runs, baselines_dir, long_runs=None, untrained_dir=""):
         for s, run in entries:
             r = [fnum(e["reward"]) for e in run["episodes"]]
             pr = run["progress"]
+            if not r or not pr:
+                continue
             ent = [fnum(p["strategic_entropy"]) for p in pr]
             kl = [fnum(p["strategic_approx_kl"]) for p in pr]
             es = sum(int(p["strategic_early_stopped"]) for p in pr)
