@@ -9,6 +9,7 @@
 #include <filesystem>
 
 #include "env/pool.h"
+#include "env/registry.h"
 
 namespace gridrl::agents {
 namespace {
@@ -172,6 +173,35 @@ TEST(Ppo, ActServesTheTrainedPolicyAsEvaluateDoes) {
   wrong[0] = env::Tensor(env::DType::kFloat64, {2, 7});
   auto s = trainer->Act(wrong, nullptr, true, r1, a);
   EXPECT_FALSE(s.ok());
+}
+
+// Every registered environment: PPO builds heads for its action space, trains until one episode
+// has ended (every action it sends passes the env's checks) and evaluates one episode.
+TEST(Ppo, TrainsOnEveryRegisteredEnvironment) {
+  for (const std::string& id : env::Registry::Global().Ids()) {
+    SCOPED_TRACE(id);
+    env::PoolOptions o;
+    o.num_envs = 1;
+    o.num_threads = 1;
+    o.autoreset = env::AutoresetMode::kSameStep;
+    auto pool = env::EnvPool::Make(id, {{}}, o);
+    ASSERT_TRUE(pool.ok()) << pool.status();
+    PpoConfig c = SmallConfig(1);
+    c.rollout_steps = 8;
+    c.minibatch_size = 8;
+    c.epochs = 1;
+    c.hidden = {16};
+    auto trainer = PpoTrainer::Make(pool->get(), c);
+    ASSERT_TRUE(trainer.ok()) << trainer.status();
+    PpoTrainer::TrainOptions t;
+    t.episodes = 1;
+    auto s = (*trainer)->Train(t);
+    ASSERT_TRUE(s.ok()) << s;
+    EXPECT_GE((*trainer)->episodes(), 1);
+    auto e = (*trainer)->Evaluate(pool->get(), 1, true, 3);
+    ASSERT_TRUE(e.ok()) << e.status();
+    EXPECT_EQ(e->size(), 1u);
+  }
 }
 
 TEST(Ppo, BadInputsAreErrors) {
