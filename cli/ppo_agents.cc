@@ -66,6 +66,22 @@ absl::StatusOr<std::unique_ptr<env::VecEnv>> MakeVecEnv(const std::string& env_i
   return std::unique_ptr<env::VecEnv>(*std::move(pool));
 }
 
+// --hidden 64,64 (layer sizes), when given.
+absl::Status ParseHidden(const Args& args, std::vector<int64_t>& hidden) {
+  auto h = args.Get("hidden");
+  if (!h) return absl::OkStatus();
+  hidden.clear();
+  for (absl::string_view part : absl::StrSplit(*h, ',')) {
+    int64_t v = 0;
+    if (!absl::SimpleAtoi(part, &v) || v < 1) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("--hidden: expected sizes like 64,64, got '", *h, "'"));
+    }
+    hidden.push_back(v);
+  }
+  return absl::OkStatus();
+}
+
 absl::Status ReadPpoConfig(const Args& args, agents::PpoConfig& c) {
   auto get_int = [&](const char* key, int64_t& field) -> absl::Status {
     auto v = args.GetInt(key, field);
@@ -92,17 +108,7 @@ absl::Status ReadPpoConfig(const Args& args, agents::PpoConfig& c) {
     if (!s.ok()) return s;
   }
   c.seed = static_cast<uint64_t>(seed);
-  if (auto h = args.Get("hidden")) {
-    c.hidden.clear();
-    for (absl::string_view part : absl::StrSplit(*h, ',')) {
-      int64_t v = 0;
-      if (!absl::SimpleAtoi(part, &v) || v < 1) {
-        return absl::InvalidArgumentError(absl::StrCat("--hidden: expected sizes like 64,64, got '",
-                                                       *h, "'"));
-      }
-      c.hidden.push_back(v);
-    }
-  }
+  if (auto s = ParseHidden(args, c.hidden); !s.ok()) return s;
   if (args.Flag("no-obs-norm")) c.normalize_obs = false;
   if (args.Flag("no-reward-norm")) c.normalize_reward = false;
   return agents::PpoConfig::FromJson(c.ToJson()).status();
@@ -143,11 +149,7 @@ absl::Status ReadDualOptions(const Args& args, agents::DualPpoOptions& d) {
   for (agents::PpoConfig* c : {&d.strategic, &d.tactical}) {
     c->update_every_episodes = *every;
     c->seed = static_cast<uint64_t>(*seed);
-    if (auto h = args.Get("hidden")) {
-      agents::PpoConfig tmp;
-      if (auto s = ReadPpoConfig(args, tmp); !s.ok()) return s;
-      c->hidden = tmp.hidden;
-    }
+    if (auto s = ParseHidden(args, c->hidden); !s.ok()) return s;
   }
   return agents::DualPpoOptions::FromJson(d.ToJson()).status();
 }
