@@ -320,7 +320,9 @@ void EnvPool::WorkerLoop() {
     for (int32_t id : chunk) Process(id);
     lock.lock();
     FinishChunk(chunk);
-    done_cv_.notify_all();
+    // Wake the receiver only when its batch is complete: waking it for every env would cost a
+    // context switch per env on a machine with few cores.
+    if (wanted_ > 0 && static_cast<int64_t>(done_.size()) >= wanted_) done_cv_.notify_one();
   }
 }
 
@@ -384,7 +386,9 @@ absl::StatusOr<const StepBatch*> EnvPool::Recv() {
       lock.lock();
       FinishChunk(chunk_scratch_);
     } else {
+      wanted_ = n;
       done_cv_.wait(lock);
+      wanted_ = 0;
     }
   }
   recv_ids_.assign(done_.begin(), done_.begin() + n);

@@ -95,6 +95,7 @@ class EnvPool final : public VecEnv {
   std::deque<int32_t> queue_;    // envs waiting for a worker
   std::vector<int32_t> done_;    // envs finished, not yet received (completion order)
   int64_t pending_ = 0;          // sent and not yet received
+  int64_t wanted_ = 0;           // results a blocked Recv waits for (0: nobody waits)
   int64_t chunk_size_ = 1;
   bool stopping_ = false;
   std::vector<std::thread> workers_;
