@@ -1,4 +1,4 @@
-// The conformance suite against the C++ remote client: a server in this process, RemoteVecEnv
+// The conformance suite against the C++ remote client: the test binary's server, RemoteVecEnv
 // over the stream and over unary calls, compared with the in-process pool row for row.
 #include "clients/cpp/remote_vec_env.h"
 
@@ -7,6 +7,7 @@
 #include "env/pool.h"
 #include "server/server.h"
 #include "tests/common/conformance.h"
+#include "tests/common/remote_fixture.h"
 
 namespace gridrl::client {
 namespace {
@@ -15,38 +16,13 @@ const env::ConfigOverrides kShortEpisodes = {{"max_steps", int64_t{12}}};
 
 class RemoteConformance : public ::testing::TestWithParam<bool> {
  protected:
-  static void SetUpTestSuite() {
-    server::ServerOptions options;
-    options.address = "127.0.0.1:0";
-    server_ = std::move(*server::GridrlServer::Start(options));
-  }
-  static void TearDownTestSuite() {
-    server_->Stop();
-    server_.reset();
-  }
   testing::VecEnvFactory Remote(int threads) {
-    bool streaming = GetParam();
-    return [threads, streaming](const env::PoolOptions& o) -> std::unique_ptr<env::VecEnv> {
-      RemoteOptions options;
-      options.address = "127.0.0.1:" + std::to_string(server_->port());
-      options.env_id = "tutorial";
-      options.configs = {kShortEpisodes};
-      options.pool = o;
-      options.pool.num_threads = threads;
-      options.streaming = streaming;
-      auto env = RemoteVecEnv::Connect(options);
-      EXPECT_TRUE(env.ok()) << env.status();
-      return env.ok() ? std::unique_ptr<env::VecEnv>(*std::move(env)) : nullptr;
-    };
+    return testing::RemoteFactory("tutorial", kShortEpisodes, threads, GetParam());
   }
   static std::unique_ptr<env::VecEnv> Local(const env::PoolOptions& o) {
-    auto pool = env::EnvPool::Make("tutorial", {kShortEpisodes}, o);
-    EXPECT_TRUE(pool.ok()) << pool.status();
-    return pool.ok() ? std::unique_ptr<env::VecEnv>(*std::move(pool)) : nullptr;
+    return testing::LocalFactory("tutorial", kShortEpisodes)(o);
   }
-  static std::unique_ptr<server::GridrlServer> server_;
 };
-std::unique_ptr<server::GridrlServer> RemoteConformance::server_;
 
 TEST_P(RemoteConformance, SyncOneThread) { testing::RunConformance(Remote(1), Local, 4, 0); }
 TEST_P(RemoteConformance, SyncTwoThreads) { testing::RunConformance(Remote(2), Local, 5, 0); }

@@ -7,6 +7,7 @@
 #include "env/pool.h"
 #include "server/server.h"
 #include "tests/common/conformance.h"
+#include "tests/common/remote_fixture.h"
 
 namespace gridrl::client {
 namespace {
@@ -18,38 +19,13 @@ const env::ConfigOverrides kConfig = {{"max_steps", int64_t{12}},
 
 class Resilience123Remote : public ::testing::TestWithParam<bool> {
  protected:
-  static void SetUpTestSuite() {
-    server::ServerOptions options;
-    options.address = "127.0.0.1:0";
-    server_ = std::move(*server::GridrlServer::Start(options));
-  }
-  static void TearDownTestSuite() {
-    server_->Stop();
-    server_.reset();
-  }
   testing::VecEnvFactory Remote(int threads, env::ConfigOverrides config = kConfig) {
-    bool streaming = GetParam();
-    return [threads, streaming, config](const env::PoolOptions& o) -> std::unique_ptr<env::VecEnv> {
-      RemoteOptions options;
-      options.address = "127.0.0.1:" + std::to_string(server_->port());
-      options.env_id = "resilience123";
-      options.configs = {config};
-      options.pool = o;
-      options.pool.num_threads = threads;
-      options.streaming = streaming;
-      auto env = RemoteVecEnv::Connect(options);
-      EXPECT_TRUE(env.ok()) << env.status();
-      return env.ok() ? std::unique_ptr<env::VecEnv>(*std::move(env)) : nullptr;
-    };
+    return testing::RemoteFactory("resilience123", std::move(config), threads, GetParam());
   }
   static std::unique_ptr<env::VecEnv> Local(const env::PoolOptions& o) {
-    auto pool = env::EnvPool::Make("resilience123", {kConfig}, o);
-    EXPECT_TRUE(pool.ok()) << pool.status();
-    return pool.ok() ? std::unique_ptr<env::VecEnv>(*std::move(pool)) : nullptr;
+    return testing::LocalFactory("resilience123", kConfig)(o);
   }
-  static std::unique_ptr<server::GridrlServer> server_;
 };
-std::unique_ptr<server::GridrlServer> Resilience123Remote::server_;
 
 TEST_P(Resilience123Remote, SyncOneThread) { testing::RunConformance(Remote(1), Local, 3, 0); }
 TEST_P(Resilience123Remote, AsyncTwoThreads) { testing::RunConformance(Remote(2), Local, 4, 2); }
@@ -78,7 +54,7 @@ TEST_P(Resilience123Remote, ErrorsMatchInProcess) {
 
 TEST_P(Resilience123Remote, BadConfigIsAClearError) {
   RemoteOptions options;
-  options.address = "127.0.0.1:" + std::to_string(server_->port());
+  options.address = testing::TestServerAddress();
   options.env_id = "resilience123";
   options.configs = {{{"calamity", std::string("tornado")}}};
   options.streaming = GetParam();

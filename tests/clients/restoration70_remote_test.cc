@@ -7,6 +7,7 @@
 #include "env/pool.h"
 #include "server/server.h"
 #include "tests/common/conformance.h"
+#include "tests/common/remote_fixture.h"
 
 namespace gridrl::client {
 namespace {
@@ -15,38 +16,13 @@ const env::ConfigOverrides kConfig = {{"faults", int64_t{5}}};
 
 class Restoration70Remote : public ::testing::TestWithParam<bool> {
  protected:
-  static void SetUpTestSuite() {
-    server::ServerOptions options;
-    options.address = "127.0.0.1:0";
-    server_ = std::move(*server::GridrlServer::Start(options));
-  }
-  static void TearDownTestSuite() {
-    server_->Stop();
-    server_.reset();
-  }
   testing::VecEnvFactory Remote(int threads, env::ConfigOverrides config = kConfig) {
-    bool streaming = GetParam();
-    return [threads, streaming, config](const env::PoolOptions& o) -> std::unique_ptr<env::VecEnv> {
-      RemoteOptions options;
-      options.address = "127.0.0.1:" + std::to_string(server_->port());
-      options.env_id = "restoration70";
-      options.configs = {config};
-      options.pool = o;
-      options.pool.num_threads = threads;
-      options.streaming = streaming;
-      auto env = RemoteVecEnv::Connect(options);
-      EXPECT_TRUE(env.ok()) << env.status();
-      return env.ok() ? std::unique_ptr<env::VecEnv>(*std::move(env)) : nullptr;
-    };
+    return testing::RemoteFactory("restoration70", std::move(config), threads, GetParam());
   }
   static std::unique_ptr<env::VecEnv> Local(const env::PoolOptions& o) {
-    auto pool = env::EnvPool::Make("restoration70", {kConfig}, o);
-    EXPECT_TRUE(pool.ok()) << pool.status();
-    return pool.ok() ? std::unique_ptr<env::VecEnv>(*std::move(pool)) : nullptr;
+    return testing::LocalFactory("restoration70", kConfig)(o);
   }
-  static std::unique_ptr<server::GridrlServer> server_;
 };
-std::unique_ptr<server::GridrlServer> Restoration70Remote::server_;
 
 TEST_P(Restoration70Remote, SyncOneThread) { testing::RunConformance(Remote(1), Local, 3, 0); }
 TEST_P(Restoration70Remote, AsyncTwoThreads) { testing::RunConformance(Remote(2), Local, 4, 2); }
@@ -73,7 +49,7 @@ TEST_P(Restoration70Remote, MaskedRepairIsTheSameErrorAsInProcess) {
 
 TEST_P(Restoration70Remote, BadConfigNamesTheKey) {
   RemoteOptions options;
-  options.address = "127.0.0.1:" + std::to_string(server_->port());
+  options.address = testing::TestServerAddress();
   options.env_id = "restoration70";
   options.configs = {{{"faults", int64_t{500}}}};
   options.streaming = GetParam();
