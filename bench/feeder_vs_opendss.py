@@ -30,20 +30,10 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-VENV = ROOT / ".venv"
+sys.path.insert(0, os.path.join(ROOT, "scripts"))
+from peer_venv import ensure_peers  # noqa: E402
+
 TAPS = {"reg1a": 7, "reg2a": -1, "reg3a": 0, "reg3c": -1, "reg4a": 8, "reg4b": 1, "reg4c": 5}
-
-
-def ensure_venv():
-    if os.environ.get("GRIDRL_BENCH_IN_VENV") == "1":
-        return
-    py = VENV / "bin" / "python"
-    if not py.exists():
-        subprocess.check_call([sys.executable, "-m", "venv", str(VENV)])
-    if subprocess.call([str(py), "-c", "import opendssdirect"], stderr=subprocess.DEVNULL) != 0:
-        subprocess.check_call([str(py), "-m", "pip", "install", "-q", "opendssdirect.py"])
-    env = dict(os.environ, GRIDRL_BENCH_IN_VENV="1")
-    os.execve(str(py), [str(py), __file__, *sys.argv[1:]], env)
 
 
 def compile_feeder(dss, master, tol):
@@ -124,7 +114,7 @@ def main():
     parser.add_argument("--dss-dir", default=str(ROOT.parent / "shared/data/ieee123/opendss"))
     parser.add_argument("--repeats", type=int, default=400)
     args = parser.parse_args()
-    ensure_venv()
+    ensure_peers({"opendssdirect": "opendssdirect.py"})
     import opendssdirect as dss
 
     # OpenDSS's compile changes the working directory: resolve paths first.

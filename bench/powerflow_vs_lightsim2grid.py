@@ -32,24 +32,11 @@ import sys
 import time
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), ".."))
-VENV = os.path.join(ROOT, ".venv")
+sys.path.insert(0, os.path.join(ROOT, "scripts"))
+from peer_venv import ensure_peers  # noqa: E402
+
 TOL = 1e-8
 MAX_IT = 10
-
-
-def ensure_venv():
-    try:
-        import lightsim2grid  # noqa: F401
-        import pandapower  # noqa: F401
-        return
-    except ImportError:
-        pass
-    py = os.path.join(VENV, "bin", "python")
-    if not os.path.exists(py):
-        subprocess.check_call([sys.executable, "-m", "venv", VENV])
-    subprocess.check_call([py, "-m", "pip", "install", "-q", "lightsim2grid", "pandapower"])
-    if os.path.abspath(sys.executable) != os.path.abspath(py):
-        os.execv(py, [py] + sys.argv)
 
 
 def find_gridrl(name):
@@ -189,7 +176,7 @@ def main():
     ap.add_argument("--reps", type=int, default=200)
     ap.add_argument("--rounds", type=int, default=3)
     args = ap.parse_args()
-    ensure_venv()
+    ensure_peers({"lightsim2grid": "lightsim2grid", "pandapower": "pandapower"})
     bench_bin = args.bench or find_gridrl("gridrl-powerflow-bench")
     gridrl = args.gridrl or find_gridrl("gridrl")
     if not bench_bin or not gridrl:

@@ -22,7 +22,9 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[3]
-VENV = ROOT / ".venv"
+sys.path.insert(0, os.path.join(ROOT, "scripts"))
+from peer_venv import ensure_peers  # noqa: E402
+
 
 # Published regulator taps (steps of 0.00625 pu on the regulated winding).
 TAPS = {"reg1a": 7, "reg2a": -1, "reg3a": 0, "reg3c": -1, "reg4a": 8, "reg4b": 1, "reg4c": 5}
@@ -42,18 +44,6 @@ SCENARIOS = [
         ],
     },
 ]
-
-
-def ensure_venv():
-    if os.environ.get("GRIDRL_GOLDEN_IN_VENV") == "1":
-        return
-    py = VENV / "bin" / "python"
-    if not py.exists():
-        subprocess.check_call([sys.executable, "-m", "venv", str(VENV)])
-    if subprocess.call([str(py), "-c", "import opendssdirect"], stderr=subprocess.DEVNULL) != 0:
-        subprocess.check_call([str(py), "-m", "pip", "install", "-q", "opendssdirect.py"])
-    env = dict(os.environ, GRIDRL_GOLDEN_IN_VENV="1")
-    os.execve(str(py), [str(py), __file__, *sys.argv[1:]], env)
 
 
 def solve(dss, dss_dir, scenario):
@@ -108,7 +98,7 @@ def main():
     parser.add_argument("--dss-dir", default=str(ROOT.parent / "shared/data/ieee123/opendss"))
     parser.add_argument("--out", default=str(Path(__file__).with_name("ieee123_golden.json")))
     args = parser.parse_args()
-    ensure_venv()
+    ensure_peers({"opendssdirect": "opendssdirect.py"})
     import opendssdirect as dss
 
     cases = []

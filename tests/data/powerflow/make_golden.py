@@ -18,23 +18,8 @@ import sys
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..", ".."))
 OUT_DIR = os.path.dirname(os.path.abspath(__file__))
-VENV = os.path.join(ROOT, ".venv")
-
-
-def ensure_venv():
-    try:
-        import pandapower  # noqa: F401
-        return
-    except ImportError:
-        pass
-    py = os.path.join(VENV, "bin", "python")
-    if os.path.abspath(sys.executable) == os.path.abspath(py):
-        subprocess.check_call([py, "-m", "pip", "install", "-q", "pandapower"])
-    else:
-        if not os.path.exists(py):
-            subprocess.check_call([sys.executable, "-m", "venv", VENV])
-        subprocess.check_call([py, "-m", "pip", "install", "-q", "pandapower"])
-        os.execv(py, [py] + sys.argv)
+sys.path.insert(0, os.path.join(ROOT, "scripts"))
+from peer_venv import ensure_peers  # noqa: E402
 
 
 def num(v):
@@ -189,7 +174,7 @@ SCENARIOS = [
 
 
 def main():
-    ensure_venv()
+    ensure_peers({"pandapower": "pandapower"})
     import pandapower
     for name, case_name, out in SCENARIOS:
         with open(os.path.join(ROOT, "data", "cases", case_name + ".json")) as f:
