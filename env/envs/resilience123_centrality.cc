@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "metrics/resilience.h"
+#include "metrics/splitmix.h"
 
 namespace gridrl::env::r123 {
 namespace {
@@ -135,23 +136,6 @@ absl::StatusOr<double> CentralityWorkspace::HighCentralityIndicator(
   return 1.0 - static_cast<double>(n_high) / n;
 }
 
-namespace {
-// The reference's generator (metrics/resilience.cc), so the draws are the same.
-class SplitMix64 {
- public:
-  explicit SplitMix64(uint64_t seed) : state_(seed) {}
-  uint64_t Next() {
-    uint64_t z = (state_ += 0x9E3779B97F4A7C15ULL);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
-    return z ^ (z >> 31);
-  }
-  double Uniform() { return static_cast<double>(Next() >> 11) * 0x1.0p-53; }
-
- private:
-  uint64_t state_;
-};
-}  // namespace
 
 absl::StatusOr<double> PercolationWorkspace::Threshold(const metrics::Graph& graph,
                                                        std::span<const uint8_t> edge_in_service,
@@ -184,7 +168,7 @@ absl::StatusOr<double> PercolationWorkspace::Threshold(const metrics::Graph& gra
   count_.resize(num_q + 1);
   order_.resize(ne);
   metrics::UnionFind uf(n);
-  SplitMix64 rng(config.seed);
+  metrics::SplitMix64 rng(config.seed);  // the reference's generator: the same draws
   for (int t = 0; t < config.trials; ++t) {
     std::fill(count_.begin(), count_.end(), 0);
     for (int e = 0; e < ne; ++e) {
