@@ -18,8 +18,10 @@ using gridrl::agents::R123Policy;
 using gridrl::agents::WriteR123Action;
 namespace env = gridrl::env;
 
-std::unique_ptr<env::Env> MakeEnv(const std::string& calamity) {
-  auto made = env::Registry::Global().Make("resilience123", {{"calamity", calamity}});
+std::unique_ptr<env::Env> MakeEnv(const std::string& calamity,
+                                  const std::string& shed_search = "bisect") {
+  auto made = env::Registry::Global().Make("resilience123",
+                                           {{"calamity", calamity}, {"shed_search", shed_search}});
   if (!made.ok()) std::abort();
   return *std::move(made);
 }
@@ -36,8 +38,9 @@ void Counters(benchmark::State& state, const env::Env& e, int64_t steps) {
 }
 
 // Steps of `policy`; with `replay`, every episode is the same seeded episode (policy reset too).
-void Run(benchmark::State& state, const std::string& calamity, bool replay) {
-  auto e = MakeEnv(calamity);
+void Run(benchmark::State& state, const std::string& calamity, bool replay,
+         const std::string& shed_search = "bisect") {
+  auto e = MakeEnv(calamity, shed_search);
   std::unique_ptr<R123Policy> policy = *MakeR123Policy("random", 5);
   env::StepBatch b;
   b.Allocate(e->spec(), 1, false);
@@ -75,6 +78,12 @@ void Run(benchmark::State& state, const std::string& calamity, bool replay) {
 
 void BM_R123RandomHurricane(benchmark::State& state) { Run(state, "hurricane", false); }
 BENCHMARK(BM_R123RandomHurricane)->Unit(benchmark::kMicrosecond)->MinTime(5.0);
+
+// The same with the one-group-per-power-flow shedding reference (shed_search = linear).
+void BM_R123RandomHurricaneLinearShedding(benchmark::State& state) {
+  Run(state, "hurricane", false, "linear");
+}
+BENCHMARK(BM_R123RandomHurricaneLinearShedding)->Unit(benchmark::kMicrosecond)->MinTime(5.0);
 
 void BM_R123RandomHurricaneRepeatedTopologies(benchmark::State& state) {
   Run(state, "hurricane", true);

@@ -755,6 +755,7 @@ const FeederResult& FeederSolver::Solve(const FeederState& s, const FeederSolveO
   for (size_t r = 0; r < d.regulators.size(); ++r)
     result_.reg_timer_s[r] = s.reg_timer_s.empty() ? 0.0 : s.reg_timer_s[r];
   result_.control_rounds = 0;
+  for (auto& isl : result_.islands) isl.converged = false;
   const int max_rounds = o.control_step_s > 0 ? 1 : o.max_control_rounds;
   for (int round = 0; round <= max_rounds; ++round) {
     if (TopologyChanged(s)) {
@@ -798,11 +799,15 @@ void FeederSolver::ComputeOutputs(const FeederState& s, const std::vector<int>& 
     isl.vmax_pu = 0;
     isl.voltage_violations = isl.overloaded_branches = isl.der_violations =
         isl.source_violations = 0;
+    isl.converged = true;
   }
+  const double tol2 = o.tol_pu * o.tol_pu;
   for (int i = 0; i < m.num_nodes(); ++i) {
     r.vm_pu[i] = Mag(r.v[i]) / nodes[i].vbase_ln_volts;
     r.va_deg[i] = std::arg(r.v[i]) * 180.0 / std::numbers::pi;
     FeederIsland& isl = r.islands[r.node_island[i]];
+    // f_ holds the last iteration's change (NaN fails the test).
+    if (!r.converged && !(std::norm(f_[i]) * m.inv_vbase2_[i] < tol2)) isl.converged = false;
     if (!isl.energised) continue;
     isl.vmin_pu = std::min(isl.vmin_pu, r.vm_pu[i]);
     isl.vmax_pu = std::max(isl.vmax_pu, r.vm_pu[i]);

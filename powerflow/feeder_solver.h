@@ -76,6 +76,10 @@ struct FeederIsland {
   int overloaded_branches = 0; // lines above norm_amps, transformers above rated current
   int der_violations = 0;      // DERs above their kVA rating
   int source_violations = 0;   // backup feeders above max_kva
+  // The island's voltages settled: its largest change in the last iteration is below tol_pu
+  // (true for every island of a converged solve). An island can settle while another one of the
+  // same solve does not (e.g. a DER island that cannot carry its load).
+  bool converged = false;
   bool feasible() const {
     return voltage_violations == 0 && overloaded_branches == 0 && der_violations == 0 &&
            source_violations == 0;

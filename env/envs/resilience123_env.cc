@@ -138,6 +138,7 @@ absl::StatusOr<r123::Resilience123Params> ParamsFromConfig(const Config& c) {
   p.vmax_pu = c.GetDouble("vmax_pu");
   p.der_first_output_fraction = c.GetDouble("der_first_output_fraction");
   p.max_shed_rounds = static_cast<int>(c.GetInt("max_shed_rounds"));
+  p.linear_shedding = c.GetString("shed_search") == "linear";
   p.base_case_ampacity_margin = c.GetDouble("base_case_ampacity_margin");
   for (int k = 0; k < kNumConfigs; ++k) {
     p.base_cost[k] = c.GetDoubleList("config_base_cost")[k];
@@ -467,8 +468,13 @@ ConfigSchema Resilience123Schema() {
       .Double("vmax_pu", 1.05, "highest node voltage allowed [paper]", 0.5, 1.5)
       .Double("der_first_output_fraction", 0.8,
               "DER-first dispatch: grid-connected DER output as a fraction of rating [ours]", 0, 1)
-      .Int("max_shed_rounds", 60, "power-flow rounds of constraint-driven shedding per step [ours]",
+      .Int("max_shed_rounds", 60, "cap on the power flows of constraint-driven shedding per step [ours]",
            0, 1000)
+      .String("shed_search", "bisect",
+              "how a violating island finds the shortest feasible prefix of its farthest-first "
+              "shedding order: 'bisect' (gallop and bisect, a few power flows) or 'linear' (one "
+              "group per power flow, the reference) [ours]",
+              {"bisect", "linear"})
       .Double("base_case_ampacity_margin", 1.25,
               "line ampacity = max(norm_amps, margin x intact base-case current) [ours]", 1.0, 100)
       .DoubleList("config_base_cost", {0, 15, 28, 40, 50, 75},

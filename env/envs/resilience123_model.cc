@@ -609,22 +609,25 @@ ServiceOutcome Resilience123Sim::Serve(int grid) {
   }
 
   powerflow::FeederSolveOptions opts;
-  // The first solve of a service starts flat; later shedding rounds start from the previous
-  // round's voltages. The outcome is then a function of the state alone (cached, cloned).
   opts.vmin_pu = p.vmin_pu;
   opts.vmax_pu = p.vmax_pu;
-  for (int round = 0;; ++round) {
+  // Violations of one solve, per island. Shedding cures undervoltage, branch overloads (lines
+  // against this model's ampacity, transformers against rated current) and DER / backup ratings;
+  // overvoltage is only reported: shedding load raises voltages further under fixed taps [ours].
+  std::vector<int> island_violations, island_over;
+  std::vector<uint8_t> bad_island;
+  auto solve = [&](bool warm) -> const powerflow::FeederResult& {
     for (size_t gi = 0; gi < groups.size(); ++gi) {
       for (int ld : groups[gi].loads) fstate_.load_on[ld] = out.served[gi];
     }
-    opts.warm_start = round > 0;
+    opts.warm_start = warm;
     const powerflow::FeederResult& r = solver_.Solve(fstate_, opts);
     ++out.solves;
     out.converged = r.converged;
-    // Violations per island. Shedding cures undervoltage, branch overloads (lines against this
-    // model's ampacity, transformers against rated current) and DER / backup ratings; overvoltage
-    // is only reported: shedding load raises voltages further under fixed taps [ours].
-    std::vector<int> island_violations(r.islands.size(), 0), island_over(r.islands.size(), 0);
+    const size_t ni = r.islands.size();
+    island_violations.assign(ni, 0);
+    island_over.assign(ni, 0);
+    bad_island.assign(ni, 0);
     for (const auto& isl : r.islands) {
       island_violations[isl.id] = isl.der_violations + isl.source_violations;
     }
@@ -643,67 +646,175 @@ ServiceOutcome Resilience123Sim::Serve(int grid) {
     for (size_t t = 0; t < d.transformers.size(); ++t) {
       if (r.xf_loading[t] > 1.0) ++island_violations[r.bus_island[d.transformers[t].windings[0].bus]];
     }
-    std::vector<uint8_t> bad_island(r.islands.size(), 0);
-    int violations = r.converged ? 0 : 1;
-    bool any_bad = false;
     for (const auto& isl : r.islands) {
-      if (!isl.energised) continue;
-      violations += island_violations[isl.id] + island_over[isl.id];
-      if (!r.converged || island_violations[isl.id] > 0) {
-        bad_island[isl.id] = 1;
-        any_bad = true;
+      // An island that did not settle counts as violating; the others are judged on their own.
+      if (isl.energised && (!isl.converged || island_violations[isl.id] > 0)) bad_island[isl.id] = 1;
+    }
+    return r;
+  };
+
+  // Shedding [ours]: in each island that violates a constraint, the served non-critical groups
+  // are ordered farthest (electrically) from a source first (ties: lower group index), and the
+  // island sheds the shortest prefix of that order that makes it feasible. Islands are
+  // electrically independent, so each island searches its own prefix length while one solve per
+  // round serves all of them: the first probe sheds about the overload of the island's sources
+  // (or one group), then the search gallops up to the first feasible length and bisects down to
+  // the shortest (feasibility grows with the load shed). An island still infeasible with every
+  // non-critical group shed keeps its critical loads if a grid source feeds it (the violation is
+  // reported) and trips if only DERs feed it (its DERs go off, the island is dark) [ours].
+  struct Search {
+    int bus = -1;            // a bus of the island (island ids are per solve)
+    bool der_only = false;
+    std::vector<int> order;  // sheddable groups, farthest first
+    int lo = 0;              // longest prefix known infeasible
+    int hi = -1;             // shortest prefix known feasible (-1: none yet)
+    int k = 0;               // prefix shed in the current probe
+    int up = 1, down = 1;    // gallop steps
+    bool done = false, tripped = false;
+  };
+  std::vector<Search> searches;
+  const powerflow::FeederResult* r = &solve(false);
+  for (const auto& isl : r->islands) {
+    if (!bad_island[isl.id]) continue;
+    Search sr;
+    sr.der_only = isl.grid_sources == 0;
+    for (size_t gi = 0; gi < groups.size(); ++gi) {
+      if (r->bus_island[groups[gi].bus] != isl.id) continue;
+      if (sr.bus < 0) sr.bus = groups[gi].bus;
+      if (out.served[gi] && !groups[gi].critical) sr.order.push_back(static_cast<int>(gi));
+    }
+    if (sr.bus < 0) {  // no load group in the island: nothing to shed, the violation stays
+      continue;
+    }
+    std::stable_sort(sr.order.begin(), sr.order.end(), [&](int a, int b) {
+      return dist[groups[a].bus] > dist[groups[b].bus];
+    });
+    // First probe: shed groups, farthest first, until their served apparent power covers the
+    // overload of the island's rated sources (backups, DERs); one group if nothing is rated.
+    double excess_kva = 0;
+    for (size_t k = 0; k < d.sources.size(); ++k) {
+      if (d.sources[k].max_kva <= 0 || r->bus_island[d.sources[k].bus] != isl.id) continue;
+      excess_kva += std::max(0.0, std::hypot(r->source_kw[k], r->source_kvar[k]) - d.sources[k].max_kva);
+    }
+    for (size_t g = 0; g < d.ders.size(); ++g) {
+      if (!fstate_.der_on[g] || r->bus_island[d.ders[g].bus] != isl.id) continue;
+      excess_kva += std::max(0.0, std::hypot(r->der_kw[g], r->der_kvar[g]) - d.ders[g].kva);
+    }
+    int k0 = 1;
+    if (excess_kva > 0 && !p.linear_shedding) {
+      double covered = 0;
+      k0 = 0;
+      while (k0 < static_cast<int>(sr.order.size()) && covered < excess_kva) {
+        double kw = 0, kvar = 0;
+        for (int ld : groups[sr.order[k0]].loads) {
+          kw += r->load_kw[ld];
+          kvar += r->load_kvar[ld];
+        }
+        covered += std::hypot(kw, kvar);
+        ++k0;
       }
+    }
+    sr.k = std::clamp(k0, 0, static_cast<int>(sr.order.size()));
+    searches.push_back(std::move(sr));
+  }
+  // Applies each island's current probe (or its settled prefix) to `out.served`.
+  auto apply = [&]() {
+    for (const Search& sr : searches) {
+      for (int i = 0; i < static_cast<int>(sr.order.size()); ++i) out.served[sr.order[i]] = i >= sr.k;
+    }
+  };
+  // An island whose every non-critical group is shed and which is still infeasible.
+  auto exhausted = [&](Search& sr) {
+    sr.done = true;
+    sr.k = static_cast<int>(sr.order.size());
+    if (!sr.der_only) return;
+    sr.tripped = true;
+    const int isl = r->bus_island[sr.bus];
+    for (size_t g = 0; g < d.ders.size(); ++g) {
+      if (fstate_.der_on[g] && r->bus_island[d.ders[g].bus] == isl) fstate_.der_on[g] = 0;
+    }
+    for (size_t gi = 0; gi < groups.size(); ++gi) {
+      if (r->bus_island[groups[gi].bus] == isl && out.served[gi]) {
+        out.served[gi] = 0;
+        ++out.shed_for_constraints;  // critical loads lost with the island
+      }
+    }
+    ++out.tripped_islands;
+  };
+  for (Search& sr : searches) {
+    if (sr.order.empty()) exhausted(sr);
+  }
+  bool last_solve_final = searches.empty();
+  for (int round = 0;; ++round) {
+    bool probing = false;
+    for (const Search& sr : searches) probing |= !sr.done;
+    if (!probing) break;
+    if (round >= p.max_shed_rounds) {  // settle on the best known prefix
+      for (Search& sr : searches) {
+        if (sr.done) continue;
+        sr.k = sr.hi >= 0 ? sr.hi : sr.lo;
+        sr.done = true;
+      }
+      break;
+    }
+    apply();
+    r = &solve(true);
+    last_solve_final = true;
+    for (Search& sr : searches) {
+      if (sr.done) continue;
+      const int n = static_cast<int>(sr.order.size());
+      const bool bad = bad_island[r->bus_island[sr.bus]] != 0;
+      if (bad) {
+        sr.lo = sr.k;
+      } else {
+        sr.hi = sr.k;
+      }
+      if (bad && sr.k >= n) {
+        exhausted(sr);
+        if (sr.tripped) last_solve_final = false;  // its DERs went off
+        continue;
+      }
+      if (sr.hi >= 0 && sr.hi - sr.lo <= 1) {  // shortest feasible prefix found
+        if (sr.k != sr.hi) last_solve_final = false;
+        sr.k = sr.hi;
+        sr.done = true;
+        continue;
+      }
+      last_solve_final = false;
+      if (p.linear_shedding) {
+        sr.k = sr.lo + 1;
+      } else if (sr.hi < 0) {  // gallop up
+        sr.k = std::min(n, sr.lo + sr.up);
+        sr.up *= 2;
+      } else if (sr.lo == 0 && !bad) {  // the first probe was feasible: gallop down from it
+        sr.k = std::max(1, sr.hi - sr.down);
+        sr.down *= 2;
+      } else {
+        sr.k = (sr.lo + sr.hi) / 2;
+      }
+    }
+  }
+  if (!last_solve_final) {
+    apply();
+    r = &solve(true);
+  }
+  for (const Search& sr : searches) out.shed_for_constraints += sr.k;
+  {
+    const powerflow::FeederResult& res = *r;
+    int violations = res.converged ? 0 : 1;
+    for (const auto& isl : res.islands) {
+      if (isl.energised) violations += island_violations[isl.id] + island_over[isl.id];
     }
     out.violations = violations;
     out.vmin_pu = std::numeric_limits<double>::infinity();
     out.vmax_pu = 0;
-    for (const auto& isl : r.islands) {
+    for (const auto& isl : res.islands) {
       if (!isl.energised || isl.num_buses == 0) continue;
       if (isl.load_kw <= 0 && isl.vmax_pu <= 0) continue;
       out.vmin_pu = std::min(out.vmin_pu, isl.vmin_pu);
       out.vmax_pu = std::max(out.vmax_pu, isl.vmax_pu);
     }
     if (!std::isfinite(out.vmin_pu)) out.vmin_pu = 0;
-    if (!any_bad || round >= p.max_shed_rounds) break;
-    // Shed, in each bad island, the served non-critical group farthest from a source.
-    bool shed = false;
-    std::vector<int> pick(r.islands.size(), -1);
-    for (size_t gi = 0; gi < groups.size(); ++gi) {
-      if (!out.served[gi] || groups[gi].critical) continue;
-      const int isl = r.bus_island[groups[gi].bus];
-      if (!bad_island[isl]) continue;
-      if (pick[isl] < 0 || dist[groups[gi].bus] > dist[groups[pick[isl]].bus]) pick[isl] = gi;
-    }
-    for (int gi : pick) {
-      if (gi < 0) continue;
-      out.served[gi] = 0;
-      ++out.shed_for_constraints;
-      shed = true;
-    }
-    if (!shed) {
-      // Only critical loads are left in the violating islands. A DER-only island that is still
-      // infeasible (e.g. its capacitors' vars exceed the DER rating) trips: its DERs go off and
-      // the island is dark [ours]. A violation left in a grid-fed island is reported as is.
-      bool tripped = false;
-      for (int j = 0; j < kNumDers; ++j) {
-        const int g = m.der()[j];
-        if (!fstate_.der_on[g]) continue;
-        const int isl = r.bus_island[d.ders[g].bus];
-        if (bad_island[isl] && r.islands[isl].grid_sources == 0) {
-          fstate_.der_on[g] = 0;
-          tripped = true;
-        }
-      }
-      if (!tripped) break;
-      for (size_t gi = 0; gi < groups.size(); ++gi) {
-        const int isl = r.bus_island[groups[gi].bus];
-        if (bad_island[isl] && r.islands[isl].grid_sources == 0 && out.served[gi]) {
-          out.served[gi] = 0;
-          ++out.shed_for_constraints;
-        }
-      }
-      ++out.tripped_islands;
-    }
   }
   const powerflow::FeederResult& last = solver_.result();
   out.der_supplying = false;

@@ -73,7 +73,11 @@ struct Resilience123Params {
   // DER dispatch in islands with a grid source: DER-first (grid = 0) injects this fraction of
   // rating at unity power factor; grid-first (grid = 1) keeps DERs on standby (P = 0) [ours].
   double der_first_output_fraction = 0.8;
-  int max_shed_rounds = 60;  // power-flow rounds of constraint-driven shedding per step [ours]
+  int max_shed_rounds = 60;  // power flows of constraint-driven shedding per step, a cap [ours]
+  // Each violating island sheds the shortest feasible prefix of its farthest-first order [ours].
+  // false: found by a gallop-and-bisect search over the prefix length (a few power flows);
+  // true: one group per island per power flow, the reference the search is tested against.
+  bool linear_shedding = false;
   // Line ampacity [ours]: max(norm_amps, margin x the line's current in the intact base case).
   // The data's lines carry OpenDSS's default 400 A, which the published operating point exceeds
   // at the feeder head (about 630 A on 149-1); without this the intact feeder would be shed.
