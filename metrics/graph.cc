@@ -52,35 +52,6 @@ Adjacency BuildAdjacency(const Graph& graph, std::span<const uint8_t> edge_in_se
   return adj;
 }
 
-UnionFind::UnionFind(int n) : parent_(n), size_(n) { Reset(); }
-
-void UnionFind::Reset() {
-  for (size_t v = 0; v < parent_.size(); ++v) {
-    parent_[v] = static_cast<int>(v);
-    size_[v] = 1;
-  }
-  largest_ = parent_.empty() ? 0 : 1;
-}
-
-int UnionFind::Find(int v) {
-  while (parent_[v] != v) {
-    parent_[v] = parent_[parent_[v]];
-    v = parent_[v];
-  }
-  return v;
-}
-
-int UnionFind::Union(int a, int b) {
-  a = Find(a);
-  b = Find(b);
-  if (a == b) return size_[a];
-  if (size_[a] < size_[b]) std::swap(a, b);
-  parent_[b] = a;
-  size_[a] += size_[b];
-  largest_ = std::max(largest_, size_[a]);
-  return size_[a];
-}
-
 std::vector<int> ComponentLabels(const Adjacency& adjacency) {
   const int n = adjacency.num_nodes();
   std::vector<int> label(n, -1);

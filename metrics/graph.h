@@ -10,6 +10,7 @@
 
 #include <cstdint>
 #include <span>
+#include <utility>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -56,11 +57,33 @@ Adjacency BuildAdjacency(const Graph& graph, std::span<const uint8_t> edge_in_se
 // known after each union without a final pass (percolation needs only that number).
 class UnionFind {
  public:
-  explicit UnionFind(int n);
-  void Reset();
-  int Find(int v);
+  explicit UnionFind(int n) : parent_(n), size_(n) { Reset(); }
+  void Reset() {
+    for (size_t v = 0; v < parent_.size(); ++v) {
+      parent_[v] = static_cast<int>(v);
+      size_[v] = 1;
+    }
+    largest_ = parent_.empty() ? 0 : 1;
+  }
+  // Inline: percolation runs millions of these per evaluation.
+  int Find(int v) {
+    while (parent_[v] != v) {
+      parent_[v] = parent_[parent_[v]];
+      v = parent_[v];
+    }
+    return v;
+  }
   // Returns the size of the merged cluster.
-  int Union(int a, int b);
+  int Union(int a, int b) {
+    a = Find(a);
+    b = Find(b);
+    if (a == b) return size_[a];
+    if (size_[a] < size_[b]) std::swap(a, b);
+    parent_[b] = a;
+    size_[a] += size_[b];
+    if (size_[a] > largest_) largest_ = size_[a];
+    return size_[a];
+  }
   int largest() const { return largest_; }
 
  private:

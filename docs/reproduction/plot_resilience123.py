@@ -188,6 +188,22 @@ def tables(runs_dir):
                 return f"{mean(v):.3f} ± {std(v):.3f}" if scale == 1.0 else f"{mean(v):.1f} ± {std(v):.1f}"
             print(f"| {c} | {case} | {len(rows)} | {ms('resilience_mean')} | {ms('total_cost_usd', 1e3)} | "
                   f"{ms('npv_usd', 1e3)} | {ms('bcr')} | {ms('cpub')} | {ms('net_benefit_usd', 1e3)} |")
+    print("\n### Baselines (mean ± sd over episodes)\n")
+    print("| policy | calamity | episodes | return | mean R | BCR | NPV (k$) | total cost 5 y (k$) | "
+          "4-DER share in calamity | steps |")
+    print("|---|---|---|---|---|---|---|---|---|---|")
+    for policy in ["random", "greedy"]:
+        for case in cases[1:]:
+            path = os.path.join(runs_dir, f"{policy}-{case}", "episodes.csv")
+            if not os.path.exists(path):
+                continue
+            rows = read_csv(path)
+            col = lambda k, scale=1.0: [float(r[k]) / scale for r in rows]
+            print(f"| {policy} | {case} | {len(rows)} | {mean(col('return')):.1f} ± {std(col('return')):.1f} | "
+                  f"{mean(col('resilience_mean')):.3f} ± {std(col('resilience_mean')):.3f} | "
+                  f"{mean(col('bcr')):.3f} ± {std(col('bcr')):.3f} | {mean(col('npv_usd', 1e3)):.0f} | "
+                  f"{mean(col('total_cost_usd', 1e3)):.0f} | {mean(col('four_der_calamity_share')):.2f} | "
+                  f"{mean(col('steps')):.1f} |")
 
 
 def main(argv):

@@ -169,12 +169,13 @@ absl::StatusOr<double> PercolationWorkspace::Threshold(const metrics::Graph& gra
   order_.resize(ne);
   metrics::UnionFind uf(n);
   metrics::SplitMix64 rng(config.seed);  // the reference's generator: the same draws
+  const double inv_step = 1.0 / config.q_step;
   for (int t = 0; t < config.trials; ++t) {
     std::fill(count_.begin(), count_.end(), 0);
     for (int e = 0; e < ne; ++e) {
       const double u = rng.Uniform();
-      // Largest k with q[k] <= u (-1: kept at no grid point).
-      int k = static_cast<int>(std::floor((u - config.q_min) / config.q_step));
+      // Largest k with q[k] <= u (-1: kept at no grid point); the guess is corrected below.
+      int k = static_cast<int>(std::floor((u - config.q_min) * inv_step));
       k = std::clamp(k, -1, num_q - 1);
       while (k + 1 < num_q && q_[k + 1] <= u) ++k;
       while (k >= 0 && q_[k] > u) --k;
