@@ -10,6 +10,7 @@
 #include "agents/resilience123_baselines.h"
 #include "env/envs/resilience123_env.h"
 #include "env/registry.h"
+#include "metrics/fast_indicators.h"
 
 namespace {
 
@@ -134,12 +135,12 @@ void BM_R123InformationCentrality(benchmark::State& state) {
 }
 BENCHMARK(BM_R123InformationCentrality)->Arg(0)->Arg(1)->Unit(benchmark::kMillisecond);
 
-// The same indicator by the env's own exact implementation (resilience123_centrality.h).
+// The same indicator by the exact faster implementation (metrics/fast_indicators.h).
 void BM_R123FastCentrality(benchmark::State& state) {
   auto e = MakeEnv("hurricane");
   const auto& model = env::Resilience123SimOf(*e)->model();
   const auto s = MissState(*e, state.range(0) != 0);
-  gridrl::env::r123::CentralityWorkspace ws;
+  gridrl::metrics::CentralityWorkspace ws;
   for (auto _ : state) {
     auto r = ws.HighCentralityIndicator(model.metric_model().graph(), s.edge_in_service, 0.1);
     benchmark::DoNotOptimize(r);
@@ -164,7 +165,7 @@ void BM_R123BucketedPercolation(benchmark::State& state) {
   auto e = MakeEnv("hurricane");
   const auto& model = env::Resilience123SimOf(*e)->model();
   const auto s = MissState(*e, state.range(0) != 0);
-  gridrl::env::r123::PercolationWorkspace ws;
+  gridrl::metrics::PercolationWorkspace ws;
   for (auto _ : state) {
     auto r = ws.Threshold(model.metric_model().graph(), s.edge_in_service,
                           model.metric_model().config().percolation);
@@ -189,7 +190,7 @@ void BM_R123PrunedPathVariability(benchmark::State& state) {
   const auto& model = env::Resilience123SimOf(*e)->model();
   const auto s = MissState(*e, state.range(0) != 0);
   for (auto _ : state) {
-    auto r = gridrl::env::r123::PrunedWeightedPathVariability(model.metric_model().graph(), s, {});
+    auto r = gridrl::metrics::PrunedWeightedPathVariability(model.metric_model().graph(), s, {});
     benchmark::DoNotOptimize(r);
   }
 }

@@ -894,7 +894,7 @@ absl::Status Resilience123Sim::Evaluate() {
       if (caches_->edge_indicators.size() >= caches_->capacity) caches_->edge_indicators.clear();
       caches_->edge_indicators.emplace(ekey, *edge);
     }
-    absl::StatusOr<double> wpv = PrunedWeightedPathVariability(graph, gstate_, cfg.path_weights);
+    absl::StatusOr<double> wpv = metrics::PrunedWeightedPathVariability(graph, gstate_, cfg.path_weights);
     if (!wpv.ok()) return wpv.status();
     metrics::IndicatorSet set;
     set.raw[metrics::kWeightedPathVariability] = *wpv;

@@ -26,7 +26,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
-#include "env/envs/resilience123_centrality.h"
+#include "metrics/fast_indicators.h"
 #include "env/rng.h"
 #include "metrics/economics.h"
 #include "metrics/indicator_cache.h"
@@ -274,8 +274,8 @@ class Resilience123Sim {
   ServiceOutcome service_;
   metrics::EconomicsAccumulator economics_;
   // Scratch (sized once).
-  CentralityWorkspace centrality_;
-  PercolationWorkspace percolation_;
+  metrics::CentralityWorkspace centrality_;
+  metrics::PercolationWorkspace percolation_;
   std::vector<int> uf_;
   metrics::GridState gstate_;
 };

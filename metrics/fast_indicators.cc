@@ -1,4 +1,4 @@
-#include "env/envs/resilience123_centrality.h"
+#include "metrics/fast_indicators.h"
 
 #include <algorithm>
 #include <cmath>
@@ -6,12 +6,12 @@
 #include "metrics/resilience.h"
 #include "metrics/splitmix.h"
 
-namespace gridrl::env::r123 {
+namespace gridrl::metrics {
 namespace {
 
 // BFS from `s` skipping node `removed` (-1: none); returns the sum of 1/d over reached nodes
 // other than s and, when `dist_row` is given, writes the hop distances (-1 unreachable).
-double SweepFrom(const metrics::Adjacency& adj, int s, int removed, std::vector<int>& queue,
+double SweepFrom(const Adjacency& adj, int s, int removed, std::vector<int>& queue,
                  std::vector<int>& dist, int* dist_row) {
   const int n = adj.num_nodes();
   std::fill(dist.begin(), dist.end(), -1);
@@ -37,7 +37,7 @@ double SweepFrom(const metrics::Adjacency& adj, int s, int removed, std::vector<
 }  // namespace
 
 absl::StatusOr<double> CentralityWorkspace::HighCentralityIndicator(
-    const metrics::Graph& graph, std::span<const uint8_t> edge_in_service, double high_threshold) {
+    const Graph& graph, std::span<const uint8_t> edge_in_service, double high_threshold) {
   if (absl::Status s = graph.CheckEdgeMask(edge_in_service, "edge_in_service"); !s.ok()) return s;
   if (!std::isfinite(high_threshold)) {
     return absl::InvalidArgumentError("high_centrality_threshold: expected a finite number");
@@ -45,13 +45,13 @@ absl::StatusOr<double> CentralityWorkspace::HighCentralityIndicator(
   const int n = graph.num_nodes();
   last_swept_ = 0;
   auto reference = [&]() -> absl::StatusOr<double> {
-    absl::StatusOr<metrics::CentralityResult> r =
-        metrics::InformationCentrality(graph, edge_in_service, high_threshold);
+    absl::StatusOr<CentralityResult> r =
+        InformationCentrality(graph, edge_in_service, high_threshold);
     if (!r.ok()) return r.status();
     return r->indicator;
   };
   if (n < 2) return reference();
-  const metrics::Adjacency adj = metrics::BuildAdjacency(graph, edge_in_service);
+  const Adjacency adj = BuildAdjacency(graph, edge_in_service);
   dist_.resize(static_cast<size_t>(n) * n);
   queue_.resize(n);
   bfs_dist_.resize(n);
@@ -137,16 +137,16 @@ absl::StatusOr<double> CentralityWorkspace::HighCentralityIndicator(
 }
 
 
-absl::StatusOr<double> PercolationWorkspace::Threshold(const metrics::Graph& graph,
+absl::StatusOr<double> PercolationWorkspace::Threshold(const Graph& graph,
                                                        std::span<const uint8_t> edge_in_service,
-                                                       const metrics::PercolationConfig& config) {
+                                                       const PercolationConfig& config) {
   const bool valid = config.q_min >= 0 && config.q_max <= 1 && config.q_min <= config.q_max &&
                      config.q_step > 0 && std::isfinite(config.q_step) && config.trials >= 1 &&
                      std::llround((config.q_max - config.q_min) / config.q_step) + 1 <= 100000 &&
                      graph.CheckEdgeMask(edge_in_service, "edge_in_service").ok();
   if (!valid) {  // the reference names the bad field
-    absl::StatusOr<metrics::PercolationCurve> r =
-        metrics::Percolation(graph, edge_in_service, config);
+    absl::StatusOr<PercolationCurve> r =
+        Percolation(graph, edge_in_service, config);
     if (!r.ok()) return r.status();
     return r->q_c;
   }
@@ -156,7 +156,7 @@ absl::StatusOr<double> PercolationWorkspace::Threshold(const metrics::Graph& gra
   for (int k = 0; k < num_q; ++k) q_[k] = std::min(config.q_max, config.q_min + k * config.q_step);
   edges_.clear();
   for (int k = 0; k < graph.num_edges(); ++k) {
-    const metrics::Edge& e = graph.edges()[k];
+    const Edge& e = graph.edges()[k];
     if (edge_in_service[k] && e.from != e.to) edges_.push_back(e);
   }
   const int n = graph.num_nodes();
@@ -167,8 +167,8 @@ absl::StatusOr<double> PercolationWorkspace::Threshold(const metrics::Graph& gra
   bucket_of_.resize(ne);
   count_.resize(num_q + 1);
   order_.resize(ne);
-  metrics::UnionFind uf(n);
-  metrics::SplitMix64 rng(config.seed);  // the reference's generator: the same draws
+  UnionFind uf(n);
+  SplitMix64 rng(config.seed);  // the reference's generator: the same draws
   const double inv_step = 1.0 / config.q_step;
   for (int t = 0; t < config.trials; ++t) {
     std::fill(count_.begin(), count_.end(), 0);
@@ -191,7 +191,7 @@ absl::StatusOr<double> PercolationWorkspace::Threshold(const metrics::Graph& gra
       const int begin = count_[k + 1];
       const int end = k + 2 <= num_q ? count_[k + 2] : ne;
       for (int i = begin; i < end; ++i) {
-        const metrics::Edge& e = edges_[order_[i]];
+        const Edge& e = edges_[order_[i]];
         uf.Union(e.from, e.to);
       }
       const double s_max = uf.largest() * inv_n;
@@ -213,16 +213,16 @@ absl::StatusOr<double> PercolationWorkspace::Threshold(const metrics::Graph& gra
   return q_[peak];
 }
 
-absl::StatusOr<double> PrunedWeightedPathVariability(const metrics::Graph& graph,
-                                                     const metrics::GridState& state,
-                                                     const metrics::PathWeights& weights) {
-  if (absl::Status s = metrics::ValidateGridState(graph, state); !s.ok()) return s;
-  const metrics::Adjacency adj = metrics::BuildAdjacency(graph, state.edge_in_service);
-  const std::vector<int> label = metrics::ComponentLabels(adj);
+absl::StatusOr<double> PrunedWeightedPathVariability(const Graph& graph,
+                                                     const GridState& state,
+                                                     const PathWeights& weights) {
+  if (absl::Status s = ValidateGridState(graph, state); !s.ok()) return s;
+  const Adjacency adj = BuildAdjacency(graph, state.edge_in_service);
+  const std::vector<int> label = ComponentLabels(adj);
   const int n = graph.num_nodes();
   std::vector<int> sources_in(n, 0);  // per component label
   int num_online = 0;
-  for (const metrics::Source& src : state.sources) {
+  for (const Source& src : state.sources) {
     if (!src.online) continue;
     ++num_online;
     ++sources_in[label[src.node]];
@@ -232,7 +232,7 @@ absl::StatusOr<double> PrunedWeightedPathVariability(const metrics::Graph& graph
   // at i, two sources in one side must share the side's neighbour of i (capacity 1), and sources
   // at i count on their own; so the subsets that succeed are those with at most one source per
   // side, any sources at i: IC_i = prod_sides (1 + c_side) * 2^(c_at_i) - 1 - m.
-  metrics::GridState rest;
+  GridState rest;
   rest.edge_in_service = state.edge_in_service;
   rest.sources = state.sources;
   std::vector<int> rest_index(state.loads.size(), -1);
@@ -274,7 +274,7 @@ absl::StatusOr<double> PrunedWeightedPathVariability(const metrics::Graph& graph
         if (tree_like) {
           side_sources.assign(side_root.size(), 0);
           int at_i = 0;
-          for (const metrics::Source& src : state.sources) {
+          for (const Source& src : state.sources) {
             if (!src.online) continue;
             if (src.node == i) {
               ++at_i;
@@ -293,13 +293,13 @@ absl::StatusOr<double> PrunedWeightedPathVariability(const metrics::Graph& graph
       rest.loads.push_back(state.loads[li]);
     }
   }
-  metrics::PathVariability flows;
+  PathVariability flows;
   if (!rest.loads.empty()) {
-    absl::StatusOr<metrics::PathVariability> r =
-        metrics::WeightedPathVariability(graph, rest, weights);
+    absl::StatusOr<PathVariability> r =
+        WeightedPathVariability(graph, rest, weights);
     if (!r.ok()) return r.status();
     flows = *std::move(r);
-  } else if (absl::Status s = metrics::WeightedPathVariability(graph, rest, weights).status();
+  } else if (absl::Status s = WeightedPathVariability(graph, rest, weights).status();
              !s.ok()) {
     return s;  // same validation (weights, source limits) as the reference
   }
@@ -312,7 +312,7 @@ absl::StatusOr<double> PrunedWeightedPathVariability(const metrics::Graph& graph
       pv = flows.pv[rest_index[li]];
     } else {
       const int m = sources_in[label[state.loads[li].node]];
-      if (m > metrics::kMaxSourcesPerIsland) {
+      if (m > kMaxSourcesPerIsland) {
         return absl::InvalidArgumentError("sources: too many online sources in one island");
       }
       const int ip = m;
@@ -331,4 +331,4 @@ absl::StatusOr<double> PrunedWeightedPathVariability(const metrics::Graph& graph
   return total_kva > 0 ? weighted / total_kva : 0.0;
 }
 
-}  // namespace gridrl::env::r123
+}  // namespace gridrl::metrics
