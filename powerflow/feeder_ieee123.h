@@ -1,12 +1,14 @@
-// The IEEE 123 feeder as the resilience123 environment uses it (spec section 1): the built-in
-// `ieee123` (published taps, normal switch states) plus the four ties the OpenDSS files lack
-// (250-251, 450-451, 300-350, 95-195) with a backup feeder behind each (ideal 1.0 pu source,
-// 1000 kVA, energised only while its tie is closed) and the four DERs (49, 21, 105, 56; 350.35
-// kVA, grid-forming in islands without a grid source). Build once, share the model.
+// The IEEE 123 feeder as the resilience123 environment uses it (spec section 1): a feeder with the
+// IEEE 123 buses (the built-in `ieee123`, published taps and normal switch states, or a file),
+// plus the four ties the OpenDSS files lack (250-251, 450-451, 300-350, 95-195) with a backup
+// feeder behind each (ideal 1.0 pu source, energised only while its tie is closed) and the four
+// DERs (49, 21, 105, 56; grid-forming in islands without a grid source). The one builder of this
+// feeder: the environment and the power-flow tests use it. Build once, share the model.
 #pragma once
 
 #include <array>
 #include <memory>
+#include <string>
 
 #include "absl/status/statusor.h"
 #include "powerflow/feeder_solver.h"
@@ -14,10 +16,14 @@
 namespace gridrl::powerflow {
 
 struct Ieee123ResilienceOptions {
+  std::string feeder = "ieee123";  // built-in name or path; must have the IEEE 123 buses
   double backup_max_kva = 1000;
   double der_kva = 350.35;
-  std::array<const char*, 4> der_buses{"49", "21", "105", "56"};
+  std::array<std::string, 4> der_buses{"49", "21", "105", "56"};
 };
+
+// Spec switch index (0 = sw1) of the tie in front of each backup feeder: sw7, sw8, sw11, sw12.
+inline constexpr std::array<int, 4> kIeee123TieSwitch = {6, 7, 10, 11};
 
 struct Ieee123Resilience {
   std::shared_ptr<const FeederModel> model;
@@ -26,10 +32,11 @@ struct Ieee123Resilience {
   std::array<int, 12> switch_line{};
   // Source index of the backup feeders behind sw7, sw8, sw11, sw12 (buses 251, 451, 350, 195).
   std::array<int, 4> backup_source{};
-  std::array<int, 4> der{};  // DER index at 49, 21, 105, 56
+  std::array<int, 4> der{};  // DER index at options.der_buses (49, 21, 105, 56)
   int substation = 0;        // source index of the substation (bus 150)
 };
 
+// Errors name the feeder and what is missing (a bus, a switch, the substation source).
 absl::StatusOr<Ieee123Resilience> BuildIeee123Resilience(
     const Ieee123ResilienceOptions& options = {});
 

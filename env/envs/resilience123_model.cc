@@ -14,23 +14,6 @@ namespace {
 
 using powerflow::FeederData;
 
-// Spec switch k (0 = sw1) by its buses; sw5 is 61-610 in the spec, 61-61s in the data (the
-// transformer XFM1 61s-610 follows it), so both spellings are tried.
-constexpr std::array<std::array<const char*, 2>, kNumSwitches> kSwitchBuses = {{
-    {"150r-149", ""}, {"13-152", ""}, {"18-135", ""}, {"60-160", ""}, {"61-610", "61-61s"},
-    {"97-197", ""}, {"250-251", ""}, {"450-451", ""}, {"54-94", ""}, {"151-300", ""},
-    {"300-350", ""}, {"95-195", ""},
-}};
-// The four ties the OpenDSS files lack, each leading to a backup feeder [ours].
-struct TieSpec {
-  int sw;  // spec switch index
-  const char* from;
-  const char* to;
-};
-constexpr std::array<TieSpec, kNumBackups> kTies = {{
-    {6, "250", "251"}, {7, "450", "451"}, {10, "300", "350"}, {11, "95", "195"},
-}};
-constexpr std::array<const char*, kNumDers> kDerBuses = {"49", "21", "105", "56"};
 // A bus of each zone, to name the components left when the switch edges are removed.
 constexpr std::array<const char*, kNumZones> kZoneSeed = {"1", "67", "35", "52", "101"};
 
@@ -86,14 +69,16 @@ std::array<uint8_t, kNumTactical> RecommendedSwitches(int config) {
 
 absl::StatusOr<std::shared_ptr<const Resilience123Model>> Resilience123Model::Build(
     Resilience123Params params) {
-  absl::StatusOr<FeederData> loaded = powerflow::LoadFeeder(params.feeder);
-  if (!loaded.ok()) {
-    return absl::Status(loaded.status().code(),
-                        absl::StrCat("feeder: ", loaded.status().message()));
+  powerflow::Ieee123ResilienceOptions fo;
+  fo.feeder = params.feeder;
+  fo.backup_max_kva = params.backup_kva;
+  fo.der_kva = params.der_kva;
+  absl::StatusOr<powerflow::Ieee123Resilience> built = powerflow::BuildIeee123Resilience(fo);
+  if (!built.ok()) {
+    return absl::Status(built.status().code(), absl::StrCat("feeder: ", built.status().message()));
   }
-  FeederData data = *std::move(loaded);
   auto need_bus = [&](const char* name) -> absl::StatusOr<int> {
-    int b = data.FindBus(name);
+    int b = built->model->data().FindBus(name);
     if (b < 0) {
       return absl::InvalidArgumentError(
           absl::StrCat("feeder: bus ", name, " needed by resilience123 is missing from '",
@@ -101,52 +86,13 @@ absl::StatusOr<std::shared_ptr<const Resilience123Model>> Resilience123Model::Bu
     }
     return b;
   };
-  int substation = -1;
-  for (size_t k = 0; k < data.sources.size(); ++k) {
-    if (data.sources[k].kind == powerflow::FeederSourceKind::kSubstation) {
-      substation = static_cast<int>(k);
-      break;
-    }
-  }
-  if (substation < 0) return absl::InvalidArgumentError("feeder: no substation source");
-  // Ties and backup feeders [ours].
-  for (const TieSpec& t : kTies) {
-    if (absl::StatusOr<int> b = need_bus(t.from); !b.ok()) return b.status();
-    const std::string name = absl::StrCat("Tie", t.from, "_", t.to);
-    absl::StatusOr<int> line = powerflow::AddSwitch(&data, name, t.from, t.to, false);
-    if (!line.ok()) return line.status();
-    powerflow::FeederSource s;
-    s.name = absl::StrCat("Backup", t.to);
-    s.bus = data.FindBus(t.to);
-    s.kind = powerflow::FeederSourceKind::kBackupFeeder;
-    s.kv_ll = data.sources[substation].kv_ll;
-    s.pu = 1.0;
-    s.max_kva = params.backup_kva;
-    s.tie_switch = name;
-    data.sources.push_back(s);
-  }
-  // DERs [paper].
-  data.ders.clear();
-  for (const char* bus : kDerBuses) {
-    absl::StatusOr<int> b = need_bus(bus);
-    if (!b.ok()) return b.status();
-    powerflow::FeederDer g;
-    g.name = absl::StrCat("Der", bus);
-    g.bus = *b;
-    g.kva = params.der_kva;
-    data.ders.push_back(g);
-  }
-  if (absl::Status s = powerflow::ComputeVoltageBases(&data); !s.ok()) return s;
-  absl::StatusOr<std::shared_ptr<const powerflow::FeederModel>> feeder =
-      powerflow::FeederModel::Build(data);
-  if (!feeder.ok()) return feeder.status();
 
   auto m = std::shared_ptr<Resilience123Model>(new Resilience123Model());
-  m->feeder_ = *feeder;
+  m->feeder_ = built->model;
   const FeederData& d = m->feeder_->data();
   const int nb = static_cast<int>(d.buses.size());
   const int nl = static_cast<int>(d.lines.size());
-  m->substation_source_ = substation;
+  m->substation_source_ = built->substation;
   {
     powerflow::FeederSolver base(m->feeder_);
     const powerflow::FeederResult& r = base.Solve(m->feeder_->NormalState());
@@ -159,19 +105,9 @@ absl::StatusOr<std::shared_ptr<const Resilience123Model>> Resilience123Model::Bu
           d.lines[l].norm_amps, params.base_case_ampacity_margin * r.line_loading[l] * d.lines[l].norm_amps));
     }
   }
-  for (int k = 0; k < kNumSwitches; ++k) {
-    absl::StatusOr<int> l = powerflow::FindSwitchLine(d, kSwitchBuses[k][0]);
-    if (!l.ok() && kSwitchBuses[k][1][0] != '\0') l = powerflow::FindSwitchLine(d, kSwitchBuses[k][1]);
-    if (!l.ok()) {
-      return absl::InvalidArgumentError(absl::StrCat("feeder: switch sw", k + 1, " (",
-                                                     kSwitchBuses[k][0], ") not found"));
-    }
-    m->switch_line_[k] = *l;
-  }
-  for (int j = 0; j < kNumBackups; ++j) {
-    m->backup_source_[j] = static_cast<int>(data.sources.size()) - kNumBackups + j;
-  }
-  for (int j = 0; j < kNumDers; ++j) m->der_[j] = j;
+  m->switch_line_ = built->switch_line;
+  m->backup_source_ = built->backup_source;
+  m->der_ = built->der;
   for (int c = 0; c < kNumConfigs; ++c) {
     for (int j = 0; j < kNumDers; ++j) m->config_ders_[c][j] = j < kConfigDerCount[c] ? 1 : 0;
   }
@@ -240,7 +176,7 @@ absl::StatusOr<std::shared_ptr<const Resilience123Model>> Resilience123Model::Bu
     }
     std::vector<int> parent_bus(nb, -2), parent_edge(nb, -1);
     std::queue<int> q;
-    const int root = d.sources[substation].bus;
+    const int root = d.sources[built->substation].bus;
     parent_bus[root] = -1;
     q.push(root);
     while (!q.empty()) {
@@ -383,7 +319,7 @@ int Resilience123Sim::CountGridSourcesMax(const std::array<uint8_t, kNumSwitches
   int n = 0;
   root[n++] = Find(uf, d.sources[model_->substation_source()].bus);
   for (int j = 0; j < kNumBackups; ++j) {
-    if (closed[kTies[j].sw]) root[n++] = Find(uf, d.sources[model_->backup_source()[j]].bus);
+    if (closed[powerflow::kIeee123TieSwitch[j]]) root[n++] = Find(uf, d.sources[model_->backup_source()[j]].bus);
   }
   int worst = 0;
   for (int a = 0; a < n; ++a) {
@@ -546,7 +482,7 @@ ServiceOutcome Resilience123Sim::Serve(int grid) {
   grid_count[Find(uf_, d.sources[m.substation_source()].bus)]++;
   source_buses.push_back(d.sources[m.substation_source()].bus);
   for (int j = 0; j < kNumBackups; ++j) {
-    if (switch_closed_[kTies[j].sw]) {
+    if (switch_closed_[powerflow::kIeee123TieSwitch[j]]) {
       const int b = d.sources[m.backup_source()[j]].bus;
       grid_count[Find(uf_, b)]++;
       source_buses.push_back(b);
@@ -854,7 +790,7 @@ absl::Status Resilience123Sim::Evaluate() {
   const auto& d = m.feeder().data();
   for (size_t l = 0; l < d.lines.size(); ++l) gstate_.edge_in_service[l] = !line_failed_[l];
   for (int k = 0; k < kNumSwitches; ++k) gstate_.edge_in_service[m.switch_line()[k]] = switch_closed_[k];
-  for (int j = 0; j < kNumBackups; ++j) gstate_.sources[1 + j].online = switch_closed_[kTies[j].sw];
+  for (int j = 0; j < kNumBackups; ++j) gstate_.sources[1 + j].online = switch_closed_[powerflow::kIeee123TieSwitch[j]];
   for (int j = 0; j < kNumDers; ++j) {
     gstate_.sources[1 + kNumBackups + j].online = m.config_ders()[config_][j];
   }

@@ -26,11 +26,12 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
-#include "metrics/fast_indicators.h"
 #include "env/rng.h"
 #include "metrics/economics.h"
+#include "metrics/fast_indicators.h"
 #include "metrics/indicator_cache.h"
 #include "metrics/resilience.h"
+#include "powerflow/feeder_ieee123.h"
 #include "powerflow/feeder_model.h"
 #include "powerflow/feeder_solver.h"
 

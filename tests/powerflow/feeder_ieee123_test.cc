@@ -132,3 +132,23 @@ TEST(FeederIeee123, ColdSolveIsAFunctionOfTheStateAlone) {
 
 }  // namespace
 }  // namespace gridrl::powerflow
+
+namespace gridrl::powerflow {
+namespace {
+
+TEST(FeederIeee123, ErrorsNameWhatIsMissing) {
+  Ieee123ResilienceOptions o;
+  o.der_buses[2] = "9999";
+  auto bad_der = BuildIeee123Resilience(o);
+  ASSERT_FALSE(bad_der.ok());
+  EXPECT_NE(bad_der.status().message().find("bus 9999"), std::string::npos) << bad_der.status();
+  Ieee123ResilienceOptions f;
+  f.feeder = "/nonexistent/feeder.json";
+  auto bad_file = BuildIeee123Resilience(f);
+  ASSERT_FALSE(bad_file.ok());
+  EXPECT_NE(bad_file.status().message().find("/nonexistent/feeder.json"), std::string::npos)
+      << bad_file.status();
+}
+
+}  // namespace
+}  // namespace gridrl::powerflow
