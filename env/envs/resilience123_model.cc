@@ -619,8 +619,10 @@ ServiceOutcome Resilience123Sim::Serve(int grid) {
       if (sr.bus < 0) sr.bus = groups[gi].bus;
       if (out.served[gi] && !groups[gi].critical) sr.order.push_back(static_cast<int>(gi));
     }
-    if (sr.bus < 0) {  // no load group in the island: nothing to shed, the violation stays
-      continue;
+    if (sr.bus < 0) {  // no load group: nothing to shed (a DER-only island still trips)
+      for (int b = 0; b < nb && sr.bus < 0; ++b) {
+        if (r->bus_island[b] == isl.id) sr.bus = b;
+      }
     }
     std::stable_sort(sr.order.begin(), sr.order.end(), [&](int a, int b) {
       return dist[groups[a].bus] > dist[groups[b].bus];
