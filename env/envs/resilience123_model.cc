@@ -591,13 +591,16 @@ ServiceOutcome Resilience123Sim::Serve(int grid) {
 
   // Shedding [ours]: in each island that violates a constraint, the served non-critical groups
   // are ordered farthest (electrically) from a source first (ties: lower group index), and the
-  // island sheds the shortest prefix of that order that makes it feasible. Islands are
-  // electrically independent, so each island searches its own prefix length while one solve per
-  // round serves all of them: the first probe sheds about the overload of the island's sources
-  // (or one group), then the search gallops up to the first feasible length and bisects down to
-  // the shortest (feasibility grows with the load shed). An island still infeasible with every
-  // non-critical group shed keeps its critical loads if a grid source feeds it (the violation is
-  // reported) and trips if only DERs feed it (its DERs go off, the island is dark) [ours].
+  // island sheds a prefix of that order that makes it feasible. Islands are electrically
+  // independent (each is judged on its own convergence and violations), so each island searches
+  // its own prefix length while one solve per round serves all of them: the first probe sheds
+  // about the overload of the island's rated sources (or one group), then the search gallops up
+  // to a feasible length and bisects down until the one-shorter prefix is infeasible. Where
+  // feasibility grows with the load shed this is the shortest feasible prefix, which
+  // `linear_shedding` finds by shedding one group per solve; in an unbalanced island it
+  // occasionally does not, and the search may then shed more. An island still infeasible with
+  // every non-critical group shed keeps its critical loads if a grid source feeds it (the
+  // violation is reported) and trips if only DERs feed it (its DERs go off, it goes dark) [ours].
   struct Search {
     int bus = -1;            // a bus of the island (island ids are per solve)
     bool der_only = false;
