@@ -1,5 +1,8 @@
 #include "server/env_service.h"
 
+#include <algorithm>
+
+#include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
 #include "env/registry.h"
 #include "proto/codec.h"
@@ -174,39 +177,141 @@ grpc::Status EnvServiceImpl::Recv(grpc::ServerContext*, const v1::RecvRequest* r
   return ToGrpcStatus(DoRecv(*request, response));
 }
 
-grpc::Status EnvServiceImpl::StepStream(
-    grpc::ServerContext* context,
-    grpc::ServerReaderWriter<v1::StreamResponse, v1::StreamRequest>* stream) {
-  v1::StreamRequest request;
-  v1::StreamResponse response;
-  // Requests are served in order; a client may write several before reading. When the client
-  // goes away, Read fails and the handler ends; its sessions stay until closed or idle.
-  while (stream->Read(&request)) {
-    response.Clear();
-    response.set_request_id(request.request_id());
-    absl::Status status;
-    switch (request.kind_case()) {
-      case v1::StreamRequest::kReset:
-        status = DoReset(request.reset(), response.mutable_result());
-        break;
-      case v1::StreamRequest::kStep:
-        status = DoStep(request.step(), response.mutable_result());
-        break;
-      case v1::StreamRequest::kRecv:
-        status = DoRecv(request.recv(), response.mutable_result());
-        break;
-      default:
-        status = absl::InvalidArgumentError("stream request has neither reset, step nor recv");
-    }
-    if (!status.ok()) {
-      response.clear_result();
-      response.mutable_error()->set_code(static_cast<int>(status.code()));
-      response.mutable_error()->set_message(std::string(status.message()));
-    }
-    if (!stream->Write(response)) break;
-    if (context->IsCancelled()) break;
+void EnvServiceImpl::HandleStreamRequest(const v1::StreamRequest& request,
+                                         v1::StreamResponse* response) {
+  response->Clear();
+  response->set_request_id(request.request_id());
+  absl::Status status;
+  switch (request.kind_case()) {
+    case v1::StreamRequest::kReset:
+      status = DoReset(request.reset(), response->mutable_result());
+      break;
+    case v1::StreamRequest::kStep:
+      status = DoStep(request.step(), response->mutable_result());
+      break;
+    case v1::StreamRequest::kRecv:
+      status = DoRecv(request.recv(), response->mutable_result());
+      break;
+    default:
+      status = absl::InvalidArgumentError("stream request has neither reset, step nor recv");
   }
-  return grpc::Status::OK;
+  if (!status.ok()) {
+    response->clear_result();
+    response->mutable_error()->set_code(static_cast<int>(status.code()));
+    response->mutable_error()->set_message(std::string(status.message()));
+  }
+}
+
+namespace {
+
+// One StepStream: read a request, serve it, write the answer, read the next. Only one operation
+// is outstanding at a time, so requests are served in order and Finish is called exactly once
+// (when a read or a write fails: the client closed or went away, or the server is stopping).
+// Requests a client writes ahead wait in gRPC's buffers until read. When the client goes away
+// its sessions stay until closed or idle.
+class StepStreamReactor final
+    : public grpc::ServerBidiReactor<v1::StreamRequest, v1::StreamResponse> {
+ public:
+  explicit StepStreamReactor(EnvServiceImpl* service)
+      : service_(service) {
+    StartRead(&request_);
+  }
+
+  void OnReadDone(bool ok) override {
+    if (!ok) {
+      Finish(grpc::Status::OK);
+      return;
+    }
+    // Unknown cost (the first request of its kind on its session) or recently expensive: serve
+    // on a worker thread.
+    cost_ = &recent_max_[CostKey(request_)];
+    if (*cost_ == std::chrono::microseconds::zero() ||
+        *cost_ >= service_->stream_inline_budget()) {
+      service_->workers().Run([this] { Serve(); });
+    } else {
+      Serve();
+    }
+  }
+
+  void OnWriteDone(bool ok) override {
+    if (!ok) {
+      Finish(grpc::Status::OK);
+      return;
+    }
+    StartRead(&request_);
+  }
+
+  void OnDone() override { delete this; }
+
+ private:
+  void Serve() {
+    const auto start = std::chrono::steady_clock::now();
+    service_->HandleStreamRequest(request_, &response_);
+    const auto took = std::chrono::duration_cast<std::chrono::microseconds>(
+        std::chrono::steady_clock::now() - start);
+    // A decaying maximum: one slow request sends the next few dozen of its kind to a worker.
+    *cost_ = std::max({took, *cost_ * 9 / 10, std::chrono::microseconds(1)});
+    StartWrite(&response_);
+  }
+
+  EnvServiceImpl* service_;
+  v1::StreamRequest request_;
+  v1::StreamResponse response_;
+  // The cost of a request depends on its session (environment, batch) and kind (reset, step,
+  // recv): a stream usually has one session, so these maps hold a few entries.
+  static std::string CostKey(const v1::StreamRequest& request) {
+    switch (request.kind_case()) {
+      case v1::StreamRequest::kReset: return absl::StrCat("r", request.reset().session_id());
+      case v1::StreamRequest::kStep: return absl::StrCat("s", request.step().session_id());
+      case v1::StreamRequest::kRecv: return absl::StrCat("v", request.recv().session_id());
+      default: return "";
+    }
+  }
+
+  absl::flat_hash_map<std::string, std::chrono::microseconds> recent_max_;  // zero: unknown
+  std::chrono::microseconds* cost_ = nullptr;  // recent_max_'s entry for request_
+};
+
+}  // namespace
+
+grpc::ServerBidiReactor<v1::StreamRequest, v1::StreamResponse>* EnvServiceImpl::StepStream(
+    grpc::CallbackServerContext*) {
+  return new StepStreamReactor(this);
+}
+
+WorkerPool::~WorkerPool() {
+  {
+    std::lock_guard lock(mu_);
+    stopping_ = true;
+  }
+  cv_.notify_all();
+  for (auto& t : threads_) t.join();
+}
+
+void WorkerPool::Run(std::function<void()> task) {
+  std::lock_guard lock(mu_);
+  tasks_.push_back(std::move(task));
+  if (idle_ >= static_cast<int>(tasks_.size()) ||
+      static_cast<int>(threads_.size()) >= max_threads_) {
+    cv_.notify_one();
+  } else {
+    threads_.emplace_back([this] { Loop(); });
+  }
+}
+
+void WorkerPool::Loop() {
+  std::unique_lock lock(mu_);
+  while (true) {
+    ++idle_;
+    cv_.wait(lock, [&] { return stopping_ || !tasks_.empty(); });
+    --idle_;
+    if (tasks_.empty()) return;  // stopping, nothing left
+    auto task = std::move(tasks_.front());
+    tasks_.pop_front();
+    lock.unlock();
+    task();
+    lock.lock();
+  }
 }
 
 grpc::Status EnvServiceImpl::SaveState(grpc::ServerContext*, const v1::SaveStateRequest* request,

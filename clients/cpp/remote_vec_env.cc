@@ -51,12 +51,31 @@ absl::StatusOr<std::unique_ptr<RemoteVecEnv>> RemoteVecEnv::Connect(const Remote
   env->pool_options_.autoreset = *mode;
   if (options.streaming) {
     env->stream_context_ = std::make_unique<grpc::ClientContext>();
-    env->stream_ = env->stub_->StepStream(env->stream_context_.get());
+    env->stream_ = env->stub_->AsyncStepStream(env->stream_context_.get(), &env->cq_, &env->cq_);
+    if (!env->Await(&env->cq_)) return absl::UnavailableError("could not open the step stream");
   }
   return env;
 }
 
 RemoteVecEnv::~RemoteVecEnv() { (void)Close(); }
+
+bool RemoteVecEnv::StreamWrite(const v1::StreamRequest& request) {
+  int tag = 0;
+  stream_->Write(request, &tag);
+  return Await(&tag);
+}
+
+bool RemoteVecEnv::StreamRead(v1::StreamResponse* response) {
+  int tag = 0;
+  stream_->Read(response, &tag);
+  return Await(&tag);
+}
+
+bool RemoteVecEnv::Await(void* tag) {
+  void* got = nullptr;
+  bool ok = false;
+  return cq_.Next(&got, &ok) && got == tag && ok;
+}
 
 absl::Status RemoteVecEnv::SendReset(std::span<const int32_t> env_ids,
                                      std::optional<uint64_t> seed) {
@@ -110,7 +129,7 @@ absl::Status RemoteVecEnv::FlushHeld() {
   if (request.has_step()) request.mutable_step()->set_no_wait(true);
   request.set_request_id(next_request_id_++);
   if (stream_) {
-    if (!stream_->Write(request)) return absl::UnavailableError("the step stream is broken");
+    if (!StreamWrite(request)) return absl::UnavailableError("the step stream is broken");
     ++outstanding_acks_;
     return absl::OkStatus();
   }
@@ -124,7 +143,7 @@ absl::Status RemoteVecEnv::FlushHeld() {
 absl::Status RemoteVecEnv::DrainAcks() {
   absl::Status first_error;
   while (outstanding_acks_ > 0) {
-    if (!stream_->Read(&response_)) return absl::UnavailableError("the step stream is broken");
+    if (!StreamRead(&response_)) return absl::UnavailableError("the step stream is broken");
     --outstanding_acks_;
     if (response_.has_error() && first_error.ok()) {
       first_error = absl::Status(static_cast<absl::StatusCode>(response_.error().code()),
@@ -137,13 +156,13 @@ absl::Status RemoteVecEnv::DrainAcks() {
 absl::Status RemoteVecEnv::Exchange(v1::StreamRequest& request, v1::StepResponse* result) {
   request.set_request_id(next_request_id_++);
   if (stream_) {
-    if (!stream_->Write(request)) return absl::UnavailableError("the step stream is broken");
+    if (!StreamWrite(request)) return absl::UnavailableError("the step stream is broken");
     if (auto s = DrainAcks(); !s.ok()) {
       // The request we just wrote still gets an answer; read it so the stream stays in step.
-      if (stream_->Read(&response_)) return s;
+      if (StreamRead(&response_)) return s;
       return absl::UnavailableError("the step stream is broken");
     }
-    if (!stream_->Read(&response_)) return absl::UnavailableError("the step stream is broken");
+    if (!StreamRead(&response_)) return absl::UnavailableError("the step stream is broken");
     if (response_.has_error()) {
       return absl::Status(static_cast<absl::StatusCode>(response_.error().code()),
                           response_.error().message());
@@ -220,9 +239,18 @@ absl::Status RemoteVecEnv::Close() {
   held_.reset();
   if (stream_) {
     (void)DrainAcks();
-    stream_->WritesDone();
-    (void)stream_->Finish();
+    int tag = 0;
+    stream_->WritesDone(&tag);
+    (void)Await(&tag);
+    grpc::Status status;
+    stream_->Finish(&status, &tag);
+    (void)Await(&tag);
     stream_.reset();
+    cq_.Shutdown();
+    void* ignored_tag;
+    bool ignored_ok;
+    while (cq_.Next(&ignored_tag, &ignored_ok)) {
+    }
   }
   v1::CloseSessionRequest request;
   request.set_session_id(session_id_);

@@ -5,6 +5,8 @@
 #include <gtest/gtest.h>
 #include <grpcpp/grpcpp.h>
 
+#include <algorithm>
+#include <atomic>
 #include <cstdio>
 #include <thread>
 #include <unistd.h>
@@ -247,6 +249,74 @@ TEST_F(ServerTest, ClientVanishingMidStreamLeavesOthersServed) {
   for (int i = 0; i < 20; ++i) ASSERT_TRUE(Step(StayRequest(other, 2)).ok());
   // The dropped client's session is intact and usable by a reconnecting client.
   EXPECT_TRUE(Step(StayRequest(mine, 2)).ok());
+}
+
+// Streamed requests may run on gRPC's own threads when they are cheap; an expensive one must
+// not, or it would hold up other calls. Three streams (more than gRPC's callback threads) first
+// step a cheap session, then a slow one (about a second per batch); meanwhile health checks,
+// unary calls and a fourth stream are all answered promptly.
+TEST_F(ServerTest, SlowStreamRequestsLeaveOtherCallsServed) {
+  const std::string cheap = Open(2);
+  v1::CreateSessionRequest slow_config;
+  codec::ToProto(env::ConfigOverrides{{"work", int64_t{10000000}}}, slow_config.mutable_config());
+  slow_config.set_num_threads(1);
+  constexpr int kSlowEnvs = 16;
+  std::vector<std::string> slow;
+  for (int i = 0; i < 3; ++i) slow.push_back(Open(kSlowEnvs, slow_config));
+  std::atomic<int> slow_started{0}, slow_done{0};
+  std::vector<std::thread> streams;
+  for (const auto& id : slow) {
+    streams.emplace_back([&, id] {
+      grpc::ClientContext ctx;
+      auto stream = stub_->StepStream(&ctx);
+      v1::StreamRequest req;
+      v1::StreamResponse resp;
+      *req.mutable_step() = StayRequest(cheap, 2);
+      for (int i = 0; i < 5; ++i) {
+        ASSERT_TRUE(stream->Write(req));
+        ASSERT_TRUE(stream->Read(&resp));
+        EXPECT_FALSE(resp.has_error()) << resp.error().message();
+      }
+      *req.mutable_step() = StayRequest(id, kSlowEnvs);
+      ASSERT_TRUE(stream->Write(req));
+      ++slow_started;
+      ASSERT_TRUE(stream->Read(&resp));
+      EXPECT_FALSE(resp.has_error()) << resp.error().message();
+      ++slow_done;
+      stream->WritesDone();
+      EXPECT_TRUE(stream->Finish().ok());
+    });
+  }
+  while (slow_started < 3) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));  // the slow batches are running
+  auto health = grpc::health::v1::Health::NewStub(channel_);
+  grpc::ClientContext stream_ctx;
+  auto fast = stub_->StepStream(&stream_ctx);
+  v1::StreamRequest req;
+  *req.mutable_step() = StayRequest(cheap, 2);
+  v1::StreamResponse resp;
+  double slowest_ms = 0;
+  for (int i = 0; i < 5; ++i) {
+    auto t0 = std::chrono::steady_clock::now();
+    grpc::health::v1::HealthCheckRequest check;
+    grpc::health::v1::HealthCheckResponse status;
+    grpc::ClientContext ctx;
+    ASSERT_TRUE(health->Check(&ctx, check, &status).ok());
+    ASSERT_TRUE(Step(StayRequest(cheap, 2)).ok());
+    ASSERT_TRUE(fast->Write(req));
+    ASSERT_TRUE(fast->Read(&resp));
+    EXPECT_FALSE(resp.has_error()) << resp.error().message();
+    slowest_ms = std::max(slowest_ms, std::chrono::duration<double, std::milli>(
+                                          std::chrono::steady_clock::now() - t0)
+                                          .count());
+  }
+  // The other calls were answered while every slow batch was still running, each round promptly.
+  EXPECT_EQ(slow_done, 0) << "the slow batches ended too soon for this test to mean anything";
+  EXPECT_LT(slowest_ms, 200.0);
+  fast->WritesDone();
+  EXPECT_TRUE(fast->Finish().ok());
+  for (auto& t : streams) t.join();
+  EXPECT_EQ(slow_done, 3);
 }
 
 TEST_F(ServerTest, HealthIsServing) {
