@@ -1,12 +1,14 @@
 // Environment stepping: in-process pool versus remote (unary and streaming, 1 or 2 requests in
 // flight, TCP loopback and unix socket), and the latency of a one-env remote step.
 //
-//   build/bin/gridrl-env-bench [--benchmark_filter=...] [--work=N]
+//   build/bin/gridrl-env-bench [--benchmark_filter=...] [--work=N] [--server=HOST:PORT]
 //
 // The tutorial environment is used with `work` Newton iterations per step (default 2000, about
 // 10 us: the cost of a small power-flow solve), so the figures show what the transport adds to a
-// realistic step. --work=0 shows the pure framework overhead. A server runs inside this process
-// on loopback; client and server share the machine's cores, as they would on one host.
+// realistic step. --work=0 shows the pure framework overhead. By default a server runs inside
+// this process on loopback (client and server share the machine's cores, as they would on one
+// host, and gRPC's pollers); with --server the TCP cases step a separate gridrl-server process
+// instead, as a learner in another process would (bench/remote_latency.sh starts one).
 #include <benchmark/benchmark.h>
 
 #include <algorithm>
@@ -34,7 +36,10 @@ ConfigOverrides Config() {
           {"enforce_mask", false}};
 }
 
-std::string TcpAddress() { return "127.0.0.1:" + std::to_string(g_server->port()); }
+std::string g_external;  // --server=HOST:PORT: a gridrl-server process instead of the in-process one
+std::string TcpAddress() {
+  return g_external.empty() ? "127.0.0.1:" + std::to_string(g_server->port()) : g_external;
+}
 
 void InProcess(benchmark::State& state) {
   PoolOptions o;
@@ -51,6 +56,10 @@ void InProcess(benchmark::State& state) {
 
 // Synchronous remote stepping through the C++ client (one request in flight).
 void RemoteSync(benchmark::State& state, bool streaming, bool unix_socket) {
+  if (unix_socket && !g_external.empty()) {
+    state.SkipWithError("unix-socket cases need the in-process server (no --server)");
+    return;
+  }
   gridrl::client::RemoteOptions r;
   r.address = unix_socket ? "unix:" + g_unix_socket : TcpAddress();
   r.env_id = "tutorial";
@@ -71,6 +80,10 @@ void RemoteSync(benchmark::State& state, bool streaming, bool unix_socket) {
 // Two batches in flight on one stream: an asynchronous session of 2 x batch envs; each response
 // brings a ready batch and the next request goes out before the one after it is read.
 void RemotePipelined(benchmark::State& state, bool unix_socket) {
+  if (unix_socket && !g_external.empty()) {
+    state.SkipWithError("unix-socket cases need the in-process server (no --server)");
+    return;
+  }
   const int64_t batch = state.range(0);
   auto channel = grpc::CreateChannel(unix_socket ? "unix:" + g_unix_socket : TcpAddress(),
                                      grpc::InsecureChannelCredentials());
@@ -170,6 +183,8 @@ int main(int argc, char** argv) {
   for (int i = 0; i < argc; ++i) {
     if (std::strncmp(argv[i], "--work=", 7) == 0) {
       g_work = std::atoll(argv[i] + 7);
+    } else if (std::strncmp(argv[i], "--server=", 9) == 0) {
+      g_external = argv[i] + 9;
     } else {
       rest.push_back(argv[i]);
     }
@@ -179,6 +194,12 @@ int main(int argc, char** argv) {
   g_unix_socket = (std::filesystem::temp_directory_path() /
                    ("gridrl-bench-" + std::to_string(getpid()) + ".sock"))
                       .string();
+  benchmark::AddCustomContext("work", std::to_string(g_work));
+  if (!g_external.empty()) {  // TCP benchmarks against a separate gridrl-server process
+    benchmark::AddCustomContext("server", g_external);
+    benchmark::RunSpecifiedBenchmarks();
+    return 0;
+  }
   gridrl::server::ServerOptions options;
   options.address = "127.0.0.1:0";
   options.unix_socket = g_unix_socket;
@@ -188,7 +209,6 @@ int main(int argc, char** argv) {
     return 1;
   }
   g_server = *std::move(server);
-  benchmark::AddCustomContext("work", std::to_string(g_work));
   benchmark::RunSpecifiedBenchmarks();
   g_server->Stop();
   std::filesystem::remove(g_unix_socket);

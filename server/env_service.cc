@@ -162,19 +162,64 @@ absl::Status EnvServiceImpl::DoRecv(const v1::RecvRequest& request, v1::StepResp
                      [&](Session& s) { return Encode(s.pool->Recv(), response); });
 }
 
-grpc::Status EnvServiceImpl::Reset(grpc::ServerContext*, const v1::ResetRequest* request,
-                                   v1::StepResponse* response) {
-  return ToGrpcStatus(DoReset(*request, response));
+void EnvServiceImpl::Schedule(const std::string& session_id, CallKind kind,
+                              std::function<void()> serve) {
+  // An unknown session is an error answered at once (inline).
+  absl::StatusOr<std::shared_ptr<Session>> session =
+      session_id.empty() ? absl::StatusOr<std::shared_ptr<Session>>(nullptr)
+                         : sessions_->Get(session_id);
+  std::shared_ptr<Session> s = session.ok() ? *session : nullptr;
+  if (!s) {
+    serve();
+    return;
+  }
+  std::atomic<int64_t>& cost = s->recent_cost_us[static_cast<int>(kind)];
+  auto run = [s, &cost, serve = std::move(serve)] {
+    const auto start = std::chrono::steady_clock::now();
+    serve();
+    const int64_t took = std::chrono::duration_cast<std::chrono::microseconds>(
+                             std::chrono::steady_clock::now() - start)
+                             .count();
+    // A decaying maximum: one slow call sends the next few dozen of its kind to a worker.
+    cost.store(std::max({took, cost.load(std::memory_order_relaxed) * 9 / 10, int64_t{1}}),
+               std::memory_order_relaxed);
+  };
+  const int64_t recent = cost.load(std::memory_order_relaxed);
+  if (recent > 0 && recent < inline_budget_.count()) {
+    run();
+  } else {
+    workers_.Run(std::move(run));
+  }
 }
 
-grpc::Status EnvServiceImpl::Step(grpc::ServerContext*, const v1::StepRequest* request,
-                                  v1::StepResponse* response) {
-  return ToGrpcStatus(DoStep(*request, response));
+grpc::ServerUnaryReactor* EnvServiceImpl::Reset(grpc::CallbackServerContext* context,
+                                                const v1::ResetRequest* request,
+                                                v1::StepResponse* response) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  Schedule(request->session_id(), CallKind::kReset, [this, reactor, request, response] {
+    reactor->Finish(ToGrpcStatus(DoReset(*request, response)));
+  });
+  return reactor;
 }
 
-grpc::Status EnvServiceImpl::Recv(grpc::ServerContext*, const v1::RecvRequest* request,
-                                  v1::StepResponse* response) {
-  return ToGrpcStatus(DoRecv(*request, response));
+grpc::ServerUnaryReactor* EnvServiceImpl::Step(grpc::CallbackServerContext* context,
+                                               const v1::StepRequest* request,
+                                               v1::StepResponse* response) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  Schedule(request->session_id(), CallKind::kStep, [this, reactor, request, response] {
+    reactor->Finish(ToGrpcStatus(DoStep(*request, response)));
+  });
+  return reactor;
+}
+
+grpc::ServerUnaryReactor* EnvServiceImpl::Recv(grpc::CallbackServerContext* context,
+                                               const v1::RecvRequest* request,
+                                               v1::StepResponse* response) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  Schedule(request->session_id(), CallKind::kRecv, [this, reactor, request, response] {
+    reactor->Finish(ToGrpcStatus(DoRecv(*request, response)));
+  });
+  return reactor;
 }
 
 void EnvServiceImpl::HandleStreamRequest(const v1::StreamRequest& request,
@@ -222,15 +267,10 @@ class StepStreamReactor final
       Finish(grpc::Status::OK);
       return;
     }
-    // Unknown cost (the first request of its kind on its session) or recently expensive: serve
-    // on a worker thread.
-    cost_ = &recent_max_[CostKey(request_)];
-    if (*cost_ == std::chrono::microseconds::zero() ||
-        *cost_ >= service_->stream_inline_budget()) {
-      service_->workers().Run([this] { Serve(); });
-    } else {
-      Serve();
-    }
+    service_->Schedule(SessionId(request_), Kind(request_), [this] {
+      service_->HandleStreamRequest(request_, &response_);
+      StartWrite(&response_);
+    });
   }
 
   void OnWriteDone(bool ok) override {
@@ -244,32 +284,25 @@ class StepStreamReactor final
   void OnDone() override { delete this; }
 
  private:
-  void Serve() {
-    const auto start = std::chrono::steady_clock::now();
-    service_->HandleStreamRequest(request_, &response_);
-    const auto took = std::chrono::duration_cast<std::chrono::microseconds>(
-        std::chrono::steady_clock::now() - start);
-    // A decaying maximum: one slow request sends the next few dozen of its kind to a worker.
-    *cost_ = std::max({took, *cost_ * 9 / 10, std::chrono::microseconds(1)});
-    StartWrite(&response_);
+  static const std::string& SessionId(const v1::StreamRequest& request) {
+    switch (request.kind_case()) {
+      case v1::StreamRequest::kReset: return request.reset().session_id();
+      case v1::StreamRequest::kStep: return request.step().session_id();
+      case v1::StreamRequest::kRecv: return request.recv().session_id();
+      default: return request.step().session_id();  // empty: answered inline with the error
+    }
+  }
+  static CallKind Kind(const v1::StreamRequest& request) {
+    switch (request.kind_case()) {
+      case v1::StreamRequest::kReset: return CallKind::kReset;
+      case v1::StreamRequest::kRecv: return CallKind::kRecv;
+      default: return CallKind::kStep;
+    }
   }
 
   EnvServiceImpl* service_;
   v1::StreamRequest request_;
   v1::StreamResponse response_;
-  // The cost of a request depends on its session (environment, batch) and kind (reset, step,
-  // recv): a stream usually has one session, so these maps hold a few entries.
-  static std::string CostKey(const v1::StreamRequest& request) {
-    switch (request.kind_case()) {
-      case v1::StreamRequest::kReset: return absl::StrCat("r", request.reset().session_id());
-      case v1::StreamRequest::kStep: return absl::StrCat("s", request.step().session_id());
-      case v1::StreamRequest::kRecv: return absl::StrCat("v", request.recv().session_id());
-      default: return "";
-    }
-  }
-
-  absl::flat_hash_map<std::string, std::chrono::microseconds> recent_max_;  // zero: unknown
-  std::chrono::microseconds* cost_ = nullptr;  // recent_max_'s entry for request_
 };
 
 }  // namespace

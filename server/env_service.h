@@ -2,13 +2,14 @@
 // session's VecEnv, encodes the results. No physics lives here. absl::Status becomes a gRPC
 // status in exactly one place (ToGrpcStatus).
 //
-// StepStream is served with gRPC's callback (reactor) API, the other methods with the
-// synchronous one. A stream request is handled on the gRPC callback thread that read it, which
-// saves a hand-over to a handler thread and back, as long as recent requests of the same kind on
-// the same session were cheap (under the inline budget). The first request of a kind on a session
-// (cost unknown) and any after an expensive one (a slow environment, a long Recv) go to a worker
-// thread, so a long step does not hold gRPC's few callback threads that health checks and other
-// streams need. Requests on one stream are served one at a time, in order.
+// The stepping calls (Reset, Step, Recv and StepStream) are served with gRPC's callback (reactor)
+// API, the other methods with the synchronous one. A stepping call is handled on the gRPC
+// callback thread that read it, which saves a hand-over to a handler thread and back, as long as
+// recent calls of the same kind on the same session were cheap (under the inline budget). The
+// first call of a kind on a session (cost unknown) and any after an expensive one (a slow
+// environment, a long Recv) go to a worker thread, so a long step does not hold gRPC's few
+// callback threads that health checks and other sessions need. Requests on one stream are served
+// one at a time, in order.
 #pragma once
 
 #include <chrono>
@@ -50,18 +51,23 @@ class WorkerPool {
   bool stopping_ = false;
 };
 
-// A stream request is handled inline (on gRPC's callback thread) while recent requests of its kind
+// A stepping call is handled inline (on gRPC's callback thread) while recent calls of its kind
 // on its session took less than this each; a stall of other callback work is bounded by about
 // this much unless an environment's cost jumps by orders of magnitude from one call to the next.
-inline constexpr std::chrono::microseconds kDefaultStreamInlineBudget{500};
+inline constexpr std::chrono::microseconds kDefaultInlineBudget{500};
+
+// Which recent cost of a session a call consults (Session::recent_cost_us).
+enum class CallKind { kReset = 0, kStep = 1, kRecv = 2 };
 
 class EnvServiceImpl final
-    : public v1::EnvService::WithCallbackMethod_StepStream<v1::EnvService::Service> {
+    : public v1::EnvService::WithCallbackMethod_Reset<v1::EnvService::WithCallbackMethod_Step<
+          v1::EnvService::WithCallbackMethod_Recv<
+              v1::EnvService::WithCallbackMethod_StepStream<v1::EnvService::Service>>>> {
  public:
   explicit EnvServiceImpl(SessionManager* sessions,
-                          std::chrono::microseconds stream_inline_budget =
-                              kDefaultStreamInlineBudget)
-      : sessions_(sessions), stream_inline_budget_(stream_inline_budget) {}
+                          std::chrono::microseconds inline_budget =
+                              kDefaultInlineBudget)
+      : sessions_(sessions), inline_budget_(inline_budget) {}
 
   grpc::Status ListEnvs(grpc::ServerContext*, const v1::ListEnvsRequest*,
                         v1::ListEnvsResponse*) override;
@@ -69,9 +75,12 @@ class EnvServiceImpl final
                        v1::GetSpecResponse*) override;
   grpc::Status CreateSession(grpc::ServerContext*, const v1::CreateSessionRequest*,
                              v1::CreateSessionResponse*) override;
-  grpc::Status Reset(grpc::ServerContext*, const v1::ResetRequest*, v1::StepResponse*) override;
-  grpc::Status Step(grpc::ServerContext*, const v1::StepRequest*, v1::StepResponse*) override;
-  grpc::Status Recv(grpc::ServerContext*, const v1::RecvRequest*, v1::StepResponse*) override;
+  grpc::ServerUnaryReactor* Reset(grpc::CallbackServerContext*, const v1::ResetRequest*,
+                                  v1::StepResponse*) override;
+  grpc::ServerUnaryReactor* Step(grpc::CallbackServerContext*, const v1::StepRequest*,
+                                 v1::StepResponse*) override;
+  grpc::ServerUnaryReactor* Recv(grpc::CallbackServerContext*, const v1::RecvRequest*,
+                                 v1::StepResponse*) override;
   grpc::ServerBidiReactor<v1::StreamRequest, v1::StreamResponse>* StepStream(
       grpc::CallbackServerContext* context) override;
   grpc::Status SaveState(grpc::ServerContext*, const v1::SaveStateRequest*,
@@ -85,8 +94,9 @@ class EnvServiceImpl final
 
   // Serves one stream request; an error travels in response->error.
   void HandleStreamRequest(const v1::StreamRequest& request, v1::StreamResponse* response);
-  std::chrono::microseconds stream_inline_budget() const { return stream_inline_budget_; }
-  WorkerPool& workers() { return workers_; }
+  // Runs `serve` (which answers the call) on this thread when recent `kind` calls on the session
+  // were cheap, else on a worker thread, and records how long it took.
+  void Schedule(const std::string& session_id, CallKind kind, std::function<void()> serve);
 
  private:
   absl::Status DoReset(const v1::ResetRequest& request, v1::StepResponse* response);
@@ -99,7 +109,7 @@ class EnvServiceImpl final
   SessionManager* sessions_;
   std::mutex spec_cache_mu_;
   std::unique_ptr<v1::ListEnvsResponse> list_cache_;
-  const std::chrono::microseconds stream_inline_budget_;
+  const std::chrono::microseconds inline_budget_;
   WorkerPool workers_{256};
 };
 

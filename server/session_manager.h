@@ -3,6 +3,7 @@
 // until it is closed, the server stops, or it stays idle longer than the idle timeout.
 #pragma once
 
+#include <array>
 #include <atomic>
 #include <chrono>
 #include <map>
@@ -29,6 +30,10 @@ struct Session {
   std::unique_ptr<env::VecEnv> pool;
   env::ActionBatch actions;  // decode buffer, reused every step
   std::atomic<int64_t> last_used_ms{0};
+  // Recent cost of a reset, step and recv call on this session (a decaying maximum, in
+  // microseconds; 0: none served yet). The service uses it to run cheap calls on the gRPC thread
+  // that received them and costly ones on a worker.
+  std::array<std::atomic<int64_t>, 3> recent_cost_us{};
   void Touch();
 };
 

@@ -68,6 +68,8 @@ class ServerTest : public ::testing::Test {
     return stub_->Step(&ctx, req, out ? out : &ignored);
   }
 
+  void SlowCallsLeaveOtherCallsServed(bool streams_do_the_slow_calls);
+
   std::unique_ptr<GridrlServer> server_;
   std::shared_ptr<grpc::Channel> channel_;
   std::unique_ptr<v1::EnvService::Stub> stub_;
@@ -251,11 +253,11 @@ TEST_F(ServerTest, ClientVanishingMidStreamLeavesOthersServed) {
   EXPECT_TRUE(Step(StayRequest(mine, 2)).ok());
 }
 
-// Streamed requests may run on gRPC's own threads when they are cheap; an expensive one must
-// not, or it would hold up other calls. Three streams (more than gRPC's callback threads) first
-// step a cheap session, then a slow one (about a second per batch); meanwhile health checks,
-// unary calls and a fourth stream are all answered promptly.
-TEST_F(ServerTest, SlowStreamRequestsLeaveOtherCallsServed) {
+// Stepping calls may run on gRPC's own threads when they are cheap; an expensive one must not,
+// or it would hold up other calls. Three clients (more than gRPC's callback threads) first step a
+// cheap session, then a slow one (about a second per batch), over streams or unary calls;
+// meanwhile health checks, unary calls and another stream are all answered promptly.
+void ServerTest::SlowCallsLeaveOtherCallsServed(bool streams_do_the_slow_calls) {
   const std::string cheap = Open(2);
   v1::CreateSessionRequest slow_config;
   codec::ToProto(env::ConfigOverrides{{"work", int64_t{10000000}}}, slow_config.mutable_config());
@@ -267,6 +269,14 @@ TEST_F(ServerTest, SlowStreamRequestsLeaveOtherCallsServed) {
   std::vector<std::thread> streams;
   for (const auto& id : slow) {
     streams.emplace_back([&, id] {
+      if (!streams_do_the_slow_calls) {
+        for (int i = 0; i < 5; ++i) EXPECT_TRUE(Step(StayRequest(cheap, 2)).ok());
+        ++slow_started;
+        grpc::Status st = Step(StayRequest(id, kSlowEnvs));
+        EXPECT_TRUE(st.ok()) << st.error_message();
+        ++slow_done;
+        return;
+      }
       grpc::ClientContext ctx;
       auto stream = stub_->StepStream(&ctx);
       v1::StreamRequest req;
@@ -318,6 +328,10 @@ TEST_F(ServerTest, SlowStreamRequestsLeaveOtherCallsServed) {
   for (auto& t : streams) t.join();
   EXPECT_EQ(slow_done, 3);
 }
+
+TEST_F(ServerTest, SlowStreamRequestsLeaveOtherCallsServed) { SlowCallsLeaveOtherCallsServed(true); }
+
+TEST_F(ServerTest, SlowUnaryStepsLeaveOtherCallsServed) { SlowCallsLeaveOtherCallsServed(false); }
 
 TEST_F(ServerTest, HealthIsServing) {
   auto health = grpc::health::v1::Health::NewStub(channel_);
