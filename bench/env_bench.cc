@@ -18,7 +18,7 @@
 
 #include "clients/cpp/remote_vec_env.h"
 #include "env/pool.h"
-#include "proto/codec.h"
+#include "wire/codec.h"
 #include "server/server.h"
 
 namespace {

@@ -12,9 +12,9 @@
 #include <string>
 
 #include "benchmark/benchmark.h"
-#include "powerflow/dss_reader.h"
-#include "powerflow/feeder_model.h"
-#include "powerflow/feeder_solver.h"
+#include "powerflow/network/dss_reader.h"
+#include "powerflow/network/feeder_data.h"
+#include "powerflow/distribution/feeder_solver.h"
 
 namespace pf = gridrl::powerflow;
 

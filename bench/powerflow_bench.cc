@@ -18,9 +18,9 @@
 
 #include "absl/strings/str_split.h"
 #include "benchmark/benchmark.h"
-#include "powerflow/ac_power_flow.h"
-#include "powerflow/case_io.h"
-#include "powerflow/contingency.h"
+#include "powerflow/transmission/ac_power_flow.h"
+#include "powerflow/network/case_io.h"
+#include "powerflow/transmission/contingency.h"
 
 namespace gridrl::powerflow {
 namespace {

@@ -10,7 +10,7 @@
 // worker threads.
 #include <benchmark/benchmark.h>
 
-#include "agents/dual_ppo.h"
+#include "envs/resilience123/dual_ppo.h"
 #include "agents/ppo.h"
 #include "env/pool.h"
 

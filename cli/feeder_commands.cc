@@ -12,10 +12,10 @@
 #include "absl/strings/str_split.h"
 #include "cli/command.h"
 #include "nlohmann/json.hpp"
-#include "powerflow/data_path.h"
-#include "powerflow/dss_reader.h"
-#include "powerflow/feeder_model.h"
-#include "powerflow/feeder_solver.h"
+#include "powerflow/network/data_path.h"
+#include "powerflow/network/dss_reader.h"
+#include "powerflow/network/feeder_data.h"
+#include "powerflow/distribution/feeder_solver.h"
 
 namespace gridrl::cli {
 namespace {

@@ -15,11 +15,11 @@
 #include "absl/strings/str_join.h"
 #include "cli/command.h"
 #include "nlohmann/json.hpp"
-#include "powerflow/ac_power_flow.h"
-#include "powerflow/case_io.h"
-#include "powerflow/contingency.h"
-#include "powerflow/dc_power_flow.h"
-#include "powerflow/matpower_reader.h"
+#include "powerflow/transmission/ac_power_flow.h"
+#include "powerflow/network/case_io.h"
+#include "powerflow/transmission/contingency.h"
+#include "powerflow/transmission/dc_power_flow.h"
+#include "powerflow/network/matpower_reader.h"
 
 namespace gridrl::cli {
 namespace {

@@ -8,7 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
-#include "agents/dual_ppo.h"
+#include "envs/resilience123/dual_ppo.h"
 #include "agents/ppo.h"
 #include "cli/command.h"
 #include "env/pool.h"

@@ -6,14 +6,7 @@
 namespace gridrl::env {
 
 Registry& Registry::Global() {
-  static Registry* registry = [] {
-    auto* r = new Registry();
-    RegisterTutorialEnv(*r);
-    RegisterRestoration70Env(*r);
-    RegisterUcRts96Env(*r);
-    RegisterResilience123Env(*r);
-    return r;
-  }();
+  static Registry* registry = new Registry();
   return *registry;
 }
 

@@ -1,6 +1,8 @@
-// The environment registry: ids -> (config schema, factory). `Registry::Global()` holds the
-// built-in environments (registered explicitly in registry.cc, not by static initialisers, so
-// nothing depends on link order). Making an env resolves the user's config against its schema.
+// The environment registry: ids -> (config schema, factory). `Registry::Global()` is the process's
+// registry; it starts empty, and a program fills it at start-up (the gridrl tool and gridrl-server
+// register the built-in environments listed in envs/builtin.cc; tests may add their own), so the
+// framework names no environment and nothing depends on link order or static initialisers.
+// Making an env resolves the user's config against its schema.
 #pragma once
 
 #include <functional>
@@ -41,10 +43,5 @@ class Registry {
   std::map<std::string, std::unique_ptr<EnvFactory>, std::less<>> factories_;
 };
 
-// Each built-in environment provides one of these (defined next to the environment).
-void RegisterTutorialEnv(Registry& registry);
-void RegisterRestoration70Env(Registry& registry);
-void RegisterUcRts96Env(Registry& registry);
-void RegisterResilience123Env(Registry& registry);
 
 }  // namespace gridrl::env

@@ -3,8 +3,8 @@
 #include <cmath>
 
 #include "absl/strings/str_cat.h"
-#include "agents/dual_ppo.h"
-#include "proto/codec.h"
+#include "envs/resilience123/dual_ppo.h"
+#include "wire/codec.h"
 #include "server/env_service.h"
 
 namespace gridrl::server {

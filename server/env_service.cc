@@ -5,7 +5,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
 #include "env/registry.h"
-#include "proto/codec.h"
+#include "wire/codec.h"
 
 namespace gridrl::server {
 

@@ -1,7 +1,7 @@
 #include "clients/cpp/remote_vec_env.h"
 
 #include "absl/strings/str_cat.h"
-#include "proto/codec.h"
+#include "wire/codec.h"
 
 namespace gridrl::client {
 

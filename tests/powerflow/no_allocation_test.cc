@@ -6,9 +6,9 @@
 #include <new>
 
 #include "gtest/gtest.h"
-#include "powerflow/ac_power_flow.h"
-#include "powerflow/case_io.h"
-#include "powerflow/contingency.h"
+#include "powerflow/transmission/ac_power_flow.h"
+#include "powerflow/network/case_io.h"
+#include "powerflow/transmission/contingency.h"
 
 namespace {
 std::atomic<bool> g_counting{false};

@@ -6,7 +6,7 @@
 #include <grpcpp/grpcpp.h>
 
 #include "env/pool.h"
-#include "proto/codec.h"
+#include "wire/codec.h"
 #include "server/server.h"
 
 namespace gridrl::server {

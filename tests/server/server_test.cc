@@ -12,7 +12,7 @@
 #include <unistd.h>
 
 #include "grpcpp/health_check_service_interface.h"
-#include "proto/codec.h"
+#include "wire/codec.h"
 #include "grpc/health/v1/health.grpc.pb.h"
 
 namespace gridrl::server {

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Regenerates tests/data/feeder/ieee123_golden.json: node voltages and totals of the IEEE 123
 feeder solved by OpenDSS itself (opendssdirect.py), for the scenarios the three-phase solver is
-checked against (tests/powerflow/feeder_solver_test.cc).
+checked against (tests/powerflow/distribution/feeder_solver_test.cc).
 
     python3 tests/data/feeder/make_golden.py [--dss-dir DIR]
 
