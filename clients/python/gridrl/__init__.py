@@ -5,7 +5,7 @@
 """
 from __future__ import annotations
 
-from typing import Any, Dict, List
+from typing import Any, Dict, List, Sequence, Union
 
 from gridrl._session import list_envs as _list_envs
 from gridrl._wire import GridrlError, InvalidInputError, space_from_proto
@@ -25,9 +25,10 @@ def make(env_id: str, address: str = DEFAULT_ADDRESS, seed: int = 0, **config: A
     return RemoteEnv(env_id, address=address, seed=seed, **config)
 
 
-def make_vec(env_id: str, num_envs: int, address: str = DEFAULT_ADDRESS, seed: int = 0,
-             **kwargs: Any) -> RemoteVectorEnv:
-    """num_envs environments as a `gymnasium.vector.VectorEnv` (see RemoteVectorEnv)."""
+def make_vec(env_id: str, num_envs: int, address: Union[str, Sequence[str]] = DEFAULT_ADDRESS,
+             seed: int = 0, **kwargs: Any) -> RemoteVectorEnv:
+    """num_envs environments as a `gymnasium.vector.VectorEnv` (see RemoteVectorEnv); a list of
+    addresses spreads them over several servers (same trajectories as one server)."""
     return RemoteVectorEnv(env_id, num_envs, address=address, seed=seed, **kwargs)
 
 

@@ -39,6 +39,31 @@ class Batch:
     def __len__(self) -> int:
         return len(self.reward)
 
+    @classmethod
+    def concat(cls, parts: Sequence["Batch"], offsets: Sequence[int]) -> "Batch":
+        """The rows of batches from several sessions, in order; part k's env ids are shifted by
+        offsets[k] (its first env's index in the whole)."""
+        b = cls.__new__(cls)
+
+        def cat(arrays):
+            return np.concatenate(arrays) if len(arrays) > 1 else arrays[0]
+
+        first = parts[0]
+        b.obs = [cat([p.obs[k] for p in parts]) for k in range(len(first.obs))]
+        b.reward = cat([p.reward for p in parts])
+        b.terminated = cat([p.terminated for p in parts])
+        b.truncated = cat([p.truncated for p in parts])
+        b.env_id = cat([p.env_id.astype(np.int32) + off for p, off in zip(parts, offsets)])
+        b.elapsed_step = (None if first.elapsed_step is None
+                          else cat([p.elapsed_step for p in parts]))
+        b.info = {k: cat([p.info[k] for p in parts]) for k in first.info}
+        b.action_mask = (None if first.action_mask is None
+                         else cat([p.action_mask for p in parts]))
+        b.final_obs = [cat([p.final_obs[k] for p in parts]) for k in range(len(first.final_obs))]
+        b.final_info = {k: cat([p.final_info[k] for p in parts]) for k in first.final_info}
+        b.layout = first.layout
+        return b
+
 
 class Session:
     def __init__(self, address: str, env_id: str, num_envs: int = 1,
@@ -72,25 +97,44 @@ class Session:
 
     def reset(self, env_ids: Sequence[int] = (), seed=None, no_wait: bool = False) -> Batch:
         """seed: None, one int (env i gets seed + i) or one int per env."""
+        return self._batch(_wire.call(self.stub.Reset, self._reset_request(env_ids, seed, no_wait),
+                                      self.timeout))
+
+    def step(self, leaves: List[np.ndarray], env_ids: Sequence[int] = (),
+             no_wait: bool = False) -> Batch:
+        return self._batch(_wire.call(self.stub.Step, self._step_request(leaves, env_ids, no_wait),
+                                      self.timeout))
+
+    def reset_async(self, env_ids: Sequence[int] = (), seed=None) -> "PendingBatch":
+        """reset() without waiting for the reply (calls to several servers then overlap)."""
+        return PendingBatch(self, _wire.call_async(
+            self.stub.Reset, self._reset_request(env_ids, seed, False), self.timeout))
+
+    def step_async(self, leaves: List[np.ndarray]) -> "PendingBatch":
+        return PendingBatch(self, _wire.call_async(
+            self.stub.Step, self._step_request(leaves, (), False), self.timeout))
+
+    def recv(self) -> Batch:
+        return self._batch(_wire.call(self.stub.Recv, pb.RecvRequest(session_id=self.id),
+                                      self.timeout))
+
+    def _batch(self, r: pb.StepResponse) -> Batch:
+        return Batch(r, self.obs_layout, self.info_keys)
+
+    def _reset_request(self, env_ids: Sequence[int], seed, no_wait: bool) -> pb.ResetRequest:
         req = pb.ResetRequest(session_id=self.id, env_ids=list(env_ids), no_wait=no_wait)
         if isinstance(seed, (list, tuple, np.ndarray)):
             req.env_seeds[:] = [int(s) for s in seed]
         elif seed is not None:
             req.seed = int(seed)
-        return Batch(_wire.call(self.stub.Reset, req, self.timeout), self.obs_layout,
-                     self.info_keys)
+        return req
 
-    def step(self, leaves: List[np.ndarray], env_ids: Sequence[int] = (),
-             no_wait: bool = False) -> Batch:
+    def _step_request(self, leaves: List[np.ndarray], env_ids: Sequence[int],
+                      no_wait: bool) -> pb.StepRequest:
         req = pb.StepRequest(session_id=self.id, env_ids=list(env_ids), no_wait=no_wait)
         for a in leaves:
             _wire.to_tensor(a, req.action.add())
-        return Batch(_wire.call(self.stub.Step, req, self.timeout), self.obs_layout,
-                     self.info_keys)
-
-    def recv(self) -> Batch:
-        return Batch(_wire.call(self.stub.Recv, pb.RecvRequest(session_id=self.id), self.timeout),
-                     self.obs_layout, self.info_keys)
+        return req
 
     def save_state(self, env_ids: Sequence[int] = ()) -> int:
         req = pb.SaveStateRequest(session_id=self.id, env_ids=list(env_ids))
@@ -98,8 +142,7 @@ class Session:
 
     def restore_state(self, snapshot_id: int) -> Batch:
         req = pb.RestoreStateRequest(session_id=self.id, snapshot_id=snapshot_id)
-        return Batch(_wire.call(self.stub.RestoreState, req, self.timeout), self.obs_layout,
-                     self.info_keys)
+        return self._batch(_wire.call(self.stub.RestoreState, req, self.timeout))
 
     def release_state(self, snapshot_id: int) -> None:
         req = pb.ReleaseStateRequest(session_id=self.id, snapshot_id=snapshot_id)
@@ -114,6 +157,17 @@ class Session:
         except grpc.RpcError:
             pass  # the server may already be gone or may have reaped the session
         self.channel.close()
+
+
+class PendingBatch:
+    """A Reset or Step in flight on one session; result() waits and decodes it."""
+
+    def __init__(self, session: Session, pending: _wire.Pending):
+        self.session = session
+        self._pending = pending
+
+    def result(self) -> Batch:
+        return self.session._batch(self._pending.result())
 
 
 def list_envs(address: str, timeout: float = 10.0) -> pb.ListEnvsResponse:

@@ -22,7 +22,10 @@ _TO_PROTO = {v.str: k for k, v in _DTYPES.items()}
 
 
 class GridrlError(RuntimeError):
-    """An error reported by the gridrl server; `code` is the gRPC status code."""
+    """An error reported by the gridrl server; `code` is the gRPC status code, `address` the
+    server's where a vector env over several servers names it."""
+
+    address = None
 
     def __init__(self, code: grpc.StatusCode, message: str):
         super().__init__(f"{code.name}: {message}")
@@ -48,6 +51,25 @@ def call(fn, request, timeout=None):
         return fn(request, timeout=timeout)
     except grpc.RpcError as e:  # noqa: PERF203 - one conversion point for every call
         raise_for(e.code(), e.details() or "")
+
+
+class Pending:
+    """A call in flight (a gRPC future); result() waits and converts a failure like call().
+    A blocking call() stays the single-server path: it is cheaper than a future's thread hop."""
+
+    def __init__(self, future):
+        self._future = future
+
+    def result(self):
+        try:
+            return self._future.result()
+        except grpc.RpcError as e:
+            raise_for(e.code(), e.details() or "")
+
+
+def call_async(fn, request, timeout=None) -> Pending:
+    """Starts a unary call without waiting, so calls to several servers overlap."""
+    return Pending(fn.future(request, timeout=timeout))
 
 
 def dtype_of(proto_dtype: int) -> np.dtype:

@@ -1,20 +1,27 @@
 """`gymnasium.vector.VectorEnv` for a batch of environments on a gridrl server."""
 from __future__ import annotations
 
-from typing import Any, Dict, List, Optional, Sequence
+from typing import Any, Dict, List, Optional, Sequence, Union
 
 import gymnasium as gym
 import numpy as np
 from gymnasium.vector.utils import batch_space
 
 from gridrl import _wire
-from gridrl._session import Batch, Session
+from gridrl._group import SessionGroup
+from gridrl._session import Batch
 
 _MODES = {"next_step": "NEXT_STEP", "same_step": "SAME_STEP", "disabled": "DISABLED"}
 
 
 class RemoteVectorEnv(gym.vector.VectorEnv):
-    """num_envs environments stepped together on a gridrl server (one session, one pool).
+    """num_envs environments stepped together on gridrl servers.
+
+    `address` is one server ("host:port": one session, one pool) or a list of servers: the
+    environments are then split into contiguous blocks, one session per server, stepped
+    concurrently and joined in env order; env i is seeded seed + i either way, so trajectories do
+    not depend on how many servers run them. A server that fails raises GridrlError naming it
+    (its `address`) and the envs it held.
 
     Autoreset follows Gymnasium 1.x (`metadata["autoreset_mode"]`): NEXT_STEP (default),
     SAME_STEP (final observations in infos["final_obs"] / infos["final_info"]) or DISABLED
@@ -22,16 +29,20 @@ class RemoteVectorEnv(gym.vector.VectorEnv):
     a float64 array with its `_key` mask, and the flat action mask as infos["action_mask"].
 
     With batch_size < num_envs the session is asynchronous (EnvPool style): use
-    `async_reset()`, then `recv()` and `send(actions, env_ids)`.
+    `async_reset()`, then `recv()` and `send(actions, env_ids)` (one server only).
     """
 
-    def __init__(self, env_id: str, num_envs: int, address: str = "localhost:50051",
+    def __init__(self, env_id: str, num_envs: int,
+                 address: Union[str, Sequence[str]] = "localhost:50051",
                  seed: int = 0, autoreset_mode: str = "next_step", batch_size: int = 0,
                  num_threads: int = 0, env_configs: Optional[List[Dict[str, Any]]] = None,
                  timeout: Optional[float] = 60.0, **config: Any):
-        self._session = Session(address, env_id, num_envs=num_envs, config=config,
-                                env_configs=env_configs, seed=seed, autoreset_mode=autoreset_mode,
-                                batch_size=batch_size, num_threads=num_threads, timeout=timeout)
+        addresses = [address] if isinstance(address, str) else list(address)
+        self.addresses = addresses
+        self._session = SessionGroup(addresses, env_id, num_envs=num_envs, config=config,
+                                     env_configs=env_configs, seed=seed,
+                                     autoreset_mode=autoreset_mode, batch_size=batch_size,
+                                     num_threads=num_threads, timeout=timeout)
         spec = self._session.spec
         self.env_id = env_id
         self.num_envs = int(self._session.num_envs)
