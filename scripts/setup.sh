@@ -30,11 +30,16 @@ if [ ! -x "$VENV/bin/python" ]; then
 fi
 stamp="$VENV/.gridrl-deps"
 want="grpcio grpcio-tools protobuf numpy gymnasium pytest grpcio-health-checking"
-if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
-  echo "==> installing Python packages: $want"
+# The client's extras too: [ray] (Ray RLlib and torch, for gridrl.ray and its cluster test; about
+# 3 minutes and 6 GB the first time, torch's PyPI wheel bringing its CUDA libraries).
+extras="ray,test"
+want_stamp="$want [$extras] $(sha256sum "$ROOT/clients/python/pyproject.toml" | cut -c1-16)"
+if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want_stamp" ]; then
+  echo "==> installing Python packages: $want and the client's [$extras] dependencies"
   "$VENV/bin/pip" install -q --upgrade pip
   "$VENV/bin/pip" install -q $want
-  echo "$want" > "$stamp"
+  "$VENV/bin/pip" install -q "$ROOT/clients/python[$extras]"
+  echo "$want_stamp" > "$stamp"
 fi
 
 echo "==> building (Release, $JOBS jobs) in $BUILD_DIR"

@@ -10,6 +10,11 @@ ROOT = pathlib.Path(__file__).resolve().parents[2]
 BIN = pathlib.Path(os.environ.get("GRIDRL_BIN_DIR", ROOT / "build" / "bin"))
 
 
+def pytest_configure(config):
+    config.addinivalue_line("markers", "ray: starts a local two-node Ray cluster (about 1-2 min; "
+                                       "-m 'not ray' leaves it out)")
+
+
 class ServerProcess:
     """A gridrl-server on 127.0.0.1 and a port the kernel picked (`address`)."""
 

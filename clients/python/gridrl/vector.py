@@ -47,6 +47,7 @@ class RemoteVectorEnv(gym.vector.VectorEnv):
         self.env_id = env_id
         self.num_envs = int(self._session.num_envs)
         self.batch_size = int(self._session.batch_size)
+        self.action_mask_size = int(spec.action_mask_size)   # 0: the env has no mask
         self.single_observation_space = _wire.space_from_proto(spec.observation_space)
         self.single_action_space = _wire.space_from_proto(spec.action_space)
         self.observation_space = batch_space(self.single_observation_space, self.num_envs)
