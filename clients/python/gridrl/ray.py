@@ -321,6 +321,19 @@ class ServerGroup:
         self.stop()
 
 
+def node_addresses(port: int) -> List[str]:
+    """host:port on every alive node, for servers that run beside Ray rather than under it (a
+    sidecar container in each Ray pod, deploy/kubernetes/raycluster.yaml), after checking that
+    each answers its health check SERVING."""
+    nodes = sorted((n for n in ray.nodes() if n.get("Alive")), key=lambda n: n["NodeID"])
+    addresses = [f"{n['NodeManagerAddress']}:{int(port)}" for n in nodes]
+    status = {a: health(a) for a in addresses}
+    bad = {a: s for a, s in status.items() if s != "SERVING"}
+    if bad:
+        raise RuntimeError(f"gridrl-servers not serving: {bad}")
+    return addresses
+
+
 def start_servers(per_node: int = 1, server_path: Optional[str] = None,
                   args: Sequence[str] = (), timeout_s: float = 60.0) -> ServerGroup:
     """Starts `per_node` gridrl-servers on every alive node of the Ray cluster, waits until each
