@@ -136,3 +136,35 @@ def test_bad_multi_server_arguments(two_server_addresses):
         gridrl.make_vec("tutorial", 4, address=two_server_addresses, no_such_key=1)
     assert isinstance(venv.single_observation_space, gym.spaces.Dict)
     venv.close()
+
+
+def test_addresses_of_a_name(two_server_addresses):
+    port = int(two_server_addresses[0].rsplit(":", 1)[1])
+    assert gridrl.addresses_of("127.0.0.1", port) == [f"127.0.0.1:{port}"]
+    with pytest.raises(OSError):
+        gridrl.addresses_of("no-such-host.invalid", port)
+
+
+def test_servers_script_starts_many_servers_and_stops_them():
+    """scripts/servers.sh N: the README's many-servers command (addresses on one line)."""
+    import os
+    import signal
+    import subprocess
+    from conftest import BIN, ROOT
+    proc = subprocess.Popen(["bash", str(ROOT / "scripts" / "servers.sh"), "3"],
+                            stdout=subprocess.PIPE, text=True, start_new_session=True,
+                            env=dict(os.environ, GRIDRL_SERVER=str(BIN / "gridrl-server")))
+    try:
+        addresses = proc.stdout.readline().strip().split(",")
+        assert len(addresses) == 3 and len(set(addresses)) == 3, addresses
+        venv = gridrl.make_vec("tutorial", 6, address=addresses, action_space="discrete",
+                               enforce_mask=False)
+        venv.reset(seed=0)
+        venv.step(np.zeros(6, dtype=np.int64))
+        venv.close()
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=20) is not None
+    for a in addresses:   # every server has stopped
+        with pytest.raises(gridrl.GridrlError):
+            gridrl.make_vec("tutorial", 1, address=a, timeout=2)

@@ -7,13 +7,14 @@ from __future__ import annotations
 
 from typing import Any, Dict, List, Sequence, Union
 
+from gridrl._group import addresses_of
 from gridrl._session import list_envs as _list_envs
 from gridrl._wire import GridrlError, InvalidInputError, space_from_proto
 from gridrl.agents import RemotePolicy, train
 from gridrl.env import RemoteEnv
 from gridrl.vector import RemoteVectorEnv
 
-__all__ = ["make", "make_vec", "list_envs", "train", "RemotePolicy", "RemoteEnv",
+__all__ = ["make", "make_vec", "list_envs", "addresses_of", "train", "RemotePolicy", "RemoteEnv",
            "RemoteVectorEnv", "GridrlError", "InvalidInputError"]
 __version__ = "0.1.0"
 

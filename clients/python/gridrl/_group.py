@@ -8,6 +8,7 @@ replies are joined in env order. A failure names the server and the envs it held
 """
 from __future__ import annotations
 
+import socket
 from typing import Any, Dict, List, Optional, Sequence
 
 import grpc
@@ -15,6 +16,14 @@ import numpy as np
 
 from gridrl import _wire
 from gridrl._session import Batch, PendingBatch, Session
+
+
+def addresses_of(name: str, port: int = 50051) -> List[str]:
+    """Every address a DNS name resolves to, as "ip:port" (sorted): the pods behind a headless
+    Kubernetes Service (deploy/kubernetes/gridrl-server.yaml), for make_vec(address=...)."""
+    infos = socket.getaddrinfo(name, port, type=socket.SOCK_STREAM)
+    ips = sorted({i[4][0] for i in infos})
+    return [f"[{ip}]:{port}" if ":" in ip else f"{ip}:{port}" for ip in ips]
 
 
 def split_sizes(num_envs: int, parts: int) -> List[int]:

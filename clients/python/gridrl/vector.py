@@ -96,7 +96,9 @@ class RemoteVectorEnv(gym.vector.VectorEnv):
                 np.array(batch.truncated), infos)
 
     def close_extras(self, **kwargs: Any) -> None:
-        self._session.close()
+        session = getattr(self, "_session", None)   # absent when the constructor failed
+        if session is not None:
+            session.close()
 
     def action_masks(self) -> Optional[np.ndarray]:
         return None if self._mask is None else self._mask.astype(bool)
