@@ -9,13 +9,14 @@ replies are joined in env order. A failure names the server and the envs it held
 from __future__ import annotations
 
 import socket
-from typing import Any, Dict, List, Optional, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, Callable, Dict, List, Optional, Sequence
 
 import grpc
 import numpy as np
 
 from gridrl import _wire
-from gridrl._session import Batch, PendingBatch, Session
+from gridrl._session import Batch, Session
 
 
 def addresses_of(name: str, port: int = 50051) -> List[str]:
@@ -73,6 +74,8 @@ class SessionGroup:
         self.sizes = sizes
         self.addresses = addresses
         self.sessions: List[Session] = []
+        self._pool = ThreadPoolExecutor(max_workers=max(1, len(addresses) - 1),
+                                        thread_name_prefix="gridrl-servers")
         try:
             for address, off, size in zip(addresses, self.offsets, sizes):
                 cfgs = env_configs[off:off + size] if env_configs and len(addresses) > 1 \
@@ -128,8 +131,7 @@ class SessionGroup:
             block_seed = seeds[k] if per_env else (None if seed is None
                                                    else int(seed) + self.offsets[k])
             block_ids = () if not len(env_ids) else local[k]
-            pending[k] = self._guard(k, lambda s=s, i=block_ids, b=block_seed:
-                                     s.reset_async(env_ids=i, seed=b))
+            pending[k] = lambda s=s, i=block_ids, b=block_seed: s.reset(env_ids=i, seed=b)
         return self._join(pending)
 
     def step(self, leaves: List[np.ndarray], env_ids: Sequence[int] = (),
@@ -139,11 +141,9 @@ class SessionGroup:
         if len(env_ids) or no_wait:
             raise _wire.InvalidInputError(grpc.StatusCode.INVALID_ARGUMENT,
                                           "send/recv run on one server only")
-        pending = {}
-        for k, (s, off, size) in enumerate(zip(self.sessions, self.offsets, self.sizes)):
-            pending[k] = self._guard(k, lambda s=s, off=off, size=size:
-                                     s.step_async([a[off:off + size] for a in leaves]))
-        return self._join(pending)
+        calls = {k: (lambda s=s, off=off, size=size: s.step([a[off:off + size] for a in leaves]))
+                 for k, (s, off, size) in enumerate(zip(self.sessions, self.offsets, self.sizes))}
+        return self._join(calls)
 
     def recv(self) -> Batch:
         if len(self.sessions) != 1:
@@ -154,6 +154,7 @@ class SessionGroup:
     def close(self) -> None:
         for s in self.sessions:
             s.close()
+        self._pool.shutdown(wait=False)
 
     # --- internals ---------------------------------------------------------------------------
     def _block_of(self, env: int) -> int:
@@ -162,17 +163,24 @@ class SessionGroup:
                                           f"env id {env} out of range [0, {self.num_envs})")
         return int(np.searchsorted(self.offsets, env, side="right") - 1)
 
-    def _join(self, pending: Dict[int, PendingBatch]) -> Batch:
-        """Waits for every block (so none is left in flight), then raises the first failure."""
+    def _join(self, calls: Dict[int, Callable[[], Batch]]) -> Batch:
+        """Runs the blocks' blocking calls at once (the first in this thread, the others on the
+        group's threads, which wait in gRPC without the GIL), waits for all of them (so none is
+        left in flight), raises the first failure, else joins the batches in env order."""
+        order = sorted(calls)
+        futures = {k: self._pool.submit(self._guard, k, calls[k]) for k in order[1:]}
         parts, failure = {}, None
-        for k, p in pending.items():
+        try:
+            parts[order[0]] = self._guard(order[0], calls[order[0]])
+        except _wire.GridrlError as e:
+            failure = e
+        for k, f in futures.items():
             try:
-                parts[k] = self._guard(k, p.result)
+                parts[k] = f.result()
             except _wire.GridrlError as e:
                 failure = failure or e
         if failure is not None:
             raise failure
-        order = sorted(parts)
         return Batch.concat([parts[k] for k in order], [self.offsets[k] for k in order])
 
     def _guard(self, k: int, fn):
