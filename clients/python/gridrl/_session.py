@@ -105,15 +105,6 @@ class Session:
         return self._batch(_wire.call(self.stub.Step, self._step_request(leaves, env_ids, no_wait),
                                       self.timeout))
 
-    def reset_async(self, env_ids: Sequence[int] = (), seed=None) -> "PendingBatch":
-        """reset() without waiting for the reply (calls to several servers then overlap)."""
-        return PendingBatch(self, _wire.call_async(
-            self.stub.Reset, self._reset_request(env_ids, seed, False), self.timeout))
-
-    def step_async(self, leaves: List[np.ndarray]) -> "PendingBatch":
-        return PendingBatch(self, _wire.call_async(
-            self.stub.Step, self._step_request(leaves, (), False), self.timeout))
-
     def recv(self) -> Batch:
         return self._batch(_wire.call(self.stub.Recv, pb.RecvRequest(session_id=self.id),
                                       self.timeout))
@@ -157,17 +148,6 @@ class Session:
         except grpc.RpcError:
             pass  # the server may already be gone or may have reaped the session
         self.channel.close()
-
-
-class PendingBatch:
-    """A Reset or Step in flight on one session; result() waits and decodes it."""
-
-    def __init__(self, session: Session, pending: _wire.Pending):
-        self.session = session
-        self._pending = pending
-
-    def result(self) -> Batch:
-        return self.session._batch(self._pending.result())
 
 
 def list_envs(address: str, timeout: float = 10.0) -> pb.ListEnvsResponse:

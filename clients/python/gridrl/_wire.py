@@ -53,25 +53,6 @@ def call(fn, request, timeout=None):
         raise_for(e.code(), e.details() or "")
 
 
-class Pending:
-    """A call in flight (a gRPC future); result() waits and converts a failure like call().
-    A blocking call() stays the single-server path: it is cheaper than a future's thread hop."""
-
-    def __init__(self, future):
-        self._future = future
-
-    def result(self):
-        try:
-            return self._future.result()
-        except grpc.RpcError as e:
-            raise_for(e.code(), e.details() or "")
-
-
-def call_async(fn, request, timeout=None) -> Pending:
-    """Starts a unary call without waiting, so calls to several servers overlap."""
-    return Pending(fn.future(request, timeout=timeout))
-
-
 def dtype_of(proto_dtype: int) -> np.dtype:
     return _DTYPES[proto_dtype]
 
