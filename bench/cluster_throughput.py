@@ -138,7 +138,7 @@ def main():
         if not args.skip_rllib:
             import ray
             ray.init(num_cpus=os.cpu_count(), include_dashboard=False, logging_level="ERROR",
-                     log_to_driver=False)
+                     log_to_driver=False, _node_ip_address="127.0.0.1")
             base = None
             for k in counts:
                 rate, n = rllib_rate(args.env, addresses[:k], args.rllib_envs_per_runner,

@@ -38,8 +38,11 @@ def main() -> None:
     servers.add_argument("--addresses", default=None, help="comma-separated server addresses")
     args = ap.parse_args()
 
-    ray.init(address=args.ray_address, num_cpus=args.num_cpus, include_dashboard=False,
-             logging_level="ERROR")
+    if args.ray_address:
+        ray.init(address=args.ray_address, logging_level="ERROR")
+    else:   # a local instance on the loopback interface
+        ray.init(num_cpus=args.num_cpus, include_dashboard=False, logging_level="ERROR",
+                 _node_ip_address="127.0.0.1")
     group = None
     if args.addresses:
         addresses = args.addresses.split(",")
