@@ -26,6 +26,13 @@ HERE = pathlib.Path(__file__).resolve().parent
 RAY = str(pathlib.Path(sys.executable).parent / "ray")
 
 
+def _ray_env():
+    """The cluster's and the driver's environment, the same whatever ~/.ray holds: Ray turns on
+    token authentication by itself where a token file exists (a local ray.init() writes one);
+    this cluster listens on 127.0.0.1 only and lives for the test."""
+    return dict(os.environ, RAY_USAGE_STATS_ENABLED="0", RAY_AUTH_MODE="disabled")
+
+
 def _free_ports(n):
     socks = []
     for _ in range(n):
@@ -79,7 +86,7 @@ def ray_cluster():
     gcs, client = _free_ports(2)
     common = ["--block", "--node-ip-address", "127.0.0.1", "--disable-usage-stats",
               "--object-store-memory", str(200 * 1024 * 1024), "--log-style", "record"]
-    env = dict(os.environ, RAY_USAGE_STATS_ENABLED="0")
+    env = _ray_env()
     logs = [open(pathlib.Path(temp) / f"{name}.log", "w") for name in ("head", "worker")]
     head = subprocess.Popen([RAY, "start", "--head", "--port", str(gcs), "--num-cpus", "2",
                              "--include-dashboard", "false", "--ray-client-server-port",
@@ -105,7 +112,7 @@ def ray_cluster():
 def _drive(address):
     out = subprocess.run([sys.executable, str(HERE / "ray_driver.py"), "--address", address,
                           "--server", str(BIN / "gridrl-server")], capture_output=True,
-                         text=True, timeout=240, env=dict(os.environ, RAY_USAGE_STATS_ENABLED="0"))
+                         text=True, timeout=240, env=_ray_env())
     assert out.returncode == 0, f"driver failed:\n{out.stdout[-3000:]}\n{out.stderr[-5000:]}"
     return json.loads(out.stdout.strip().splitlines()[-1])
 
