@@ -75,17 +75,19 @@ def main():
     replicas = int(deployment["spec"]["replicas"])
 
     work = pathlib.Path(tempfile.mkdtemp(prefix="gridrl-kube-"))
-    played, addresses = [], []
+    played, addresses, pods, containers = [], [], [], []
     try:
         for k in range(1, replicas + 1):
             port = free_port()
             path = work / f"replica-{k}.yaml"
             path.write_text(yaml.safe_dump_all(render(manifest, k, port, args.image)))
-            sh("kube", "play", str(path))
+            out = sh("kube", "play", str(path)).split()   # "Pod: ID Container: ID"
             played.append(path)
+            pods.append(out[out.index("Pod:") + 1])
+            containers.append(out[out.index("Container:") + 1])
             addresses.append(f"127.0.0.1:{port}")
-        pods = [f"{deployment['metadata']['name']}-{k}-pod" for k in range(1, replicas + 1)]
-        containers = [f"{p}-{container['name']}" for p in pods]
+        pods = [sh("pod", "inspect", p, "--format", "{{.Name}}") for p in pods]
+        containers = [sh("inspect", c, "--format", "{{.Name}}") for c in containers]
         print(f"played {replicas} pods: {', '.join(pods)}; addresses {addresses}")
 
         # Ready: grpc.health.v1 SERVING, from inside the pod (what the probe asks) and the host.
